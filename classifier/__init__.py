@@ -1,0 +1,43 @@
+"""Bird-species classifier: MobileNet v1 ImageNet features with a trained species head.
+
+Importing this package is cheap (no TensorFlow); ``load()`` builds the model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from classifier.images import InvalidImage, open_image
+
+if TYPE_CHECKING:
+    from classifier.catalog import Catalog
+    from classifier.engine import Classifier
+
+__all__ = ["Classifier", "InvalidImage", "default_catalog", "default_model_dir", "load", "open_image"]
+
+
+def load(model_dir=None) -> Classifier:
+    from classifier.engine import load as _load
+
+    return _load(model_dir)
+
+
+def default_model_dir():
+    from classifier.engine import default_model_dir as _default
+
+    return _default()
+
+
+def default_catalog() -> Catalog:
+    """The shipped model's species catalog, without loading TensorFlow."""
+    from classifier.catalog import Catalog
+
+    return Catalog.load(default_model_dir() / "catalog.json")
+
+
+def __getattr__(name: str):
+    if name == "Classifier":
+        from classifier.engine import Classifier
+
+        return Classifier
+    raise AttributeError(name)

@@ -1,0 +1,151 @@
+"""``python -m classifier fetch-weights | catalog | train | evaluate | predict``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
+
+
+def _fetch_weights(args: argparse.Namespace) -> int:
+    from classifier import weights
+
+    print(weights.ensure_imagenet_weights(force=args.force))
+    return 0
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    from classifier import catalog
+
+    return catalog.main(["--data", *args.data, "--out", args.out])
+
+
+def _train(args: argparse.Namespace) -> int:
+    from classifier.catalog import build_catalog
+    from classifier.train import TrainOptions, train
+
+    dirs = [Path(d) for d in args.data]
+    options = TrainOptions(head=args.head, seed=args.seed, tta=not args.no_tta)
+    if args.epochs:
+        options.epochs = args.epochs
+    result = train(dirs, Path(args.out), catalog=build_catalog(dirs), options=options, version=args.version)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from classifier.engine import default_model_dir
+    from classifier.evaluate import evaluate
+
+    model = Path(args.model) if args.model else default_model_dir()
+    out = Path(args.out) if args.out else model / "evaluation"
+    report = evaluate(
+        model,
+        [Path(d) for d in args.data],
+        out,
+        split=args.split,
+        non_birds=Path(args.non_birds) if args.non_birds else None,
+    )
+    print((out / "report.md").read_text())
+    print(f"report written to {out}")
+    return 0 if report["datasets"] else 1
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from classifier import images
+    from classifier.engine import load
+
+    clf = load(args.model)
+    failures = 0
+    for path in args.images:
+        try:
+            image = images.open_image(Path(path))
+        except (images.InvalidImage, OSError) as exc:
+            failures += 1
+            result = {"path": path, "error": str(exc)}
+        else:
+            result = {"path": path, **clf.predict([image], top_k=args.top_k)[0]}
+        if args.json:
+            print(json.dumps(result), flush=True)
+        else:
+            print(_human(result), flush=True)
+    return 1 if failures == len(args.images) else 0
+
+
+def _human(result: dict) -> str:
+    if "error" in result:
+        return f"{result['path']}: error: {result['error']}"
+    if not result["is_bird"]:
+        head = f"{result['path']}: no bird found (bird score {result['bird_score']:.2f})"
+    else:
+        head = f"{result['path']}:"
+    rows = [
+        f"  {p['confidence']:6.1%}  {p['common_name']} ({p['scientific_name']})  {p['wikipedia_url']}"
+        for p in result["predictions"]
+    ]
+    return "\n".join([head, *rows])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m classifier", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("fetch-weights", help="fetch and convert the ImageNet MobileNet weights (cached)")
+    p.add_argument("--force", action="store_true", help="convert again even if cached")
+    p.set_defaults(func=_fetch_weights)
+
+    p = sub.add_parser("catalog", help="build the species catalog for folder-per-class datasets")
+    p.add_argument("--data", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_catalog)
+
+    p = sub.add_parser("train", help="train a species head; writes a model directory")
+    p.add_argument("--data", nargs="+", required=True, help="folder-per-class datasets")
+    p.add_argument("--out", required=True, help="model directory to write")
+    p.add_argument(
+        "--head",
+        choices=["default", "seed"],
+        default="default",
+        help="seed = the 2020 recipe (baseline); default = the current best",
+    )
+    p.add_argument("--seed", type=int, default=20201, help="split and initialisation seed")
+    p.add_argument("--epochs", type=int, default=0, help="maximum epochs (early stopping decides)")
+    p.add_argument("--no-tta", action="store_true", help="no test-time flip")
+    p.add_argument("--version", default=None, help="model version (default: the directory name)")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("evaluate", help="score a model on held-out photos and write a report")
+    p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    p.add_argument("--data", nargs="+", required=True)
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=["test", "valid", "train", "all"],
+        help="'test' = the model's held-out split; 'all' = every photo (unseen sets)",
+    )
+    p.add_argument("--non-birds", default=None, help="folder of photos without birds for the gate")
+    p.add_argument("--out", default=None, help="report folder (default: MODEL/evaluation)")
+    p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("predict", help="identify the bird in each image")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--model", default=None)
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.set_defaults(func=_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

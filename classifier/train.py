@@ -1,0 +1,244 @@
+"""Train a species head on cached MobileNet features and write a self-contained model directory."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from classifier import features, imagenet, metrics, weights
+from classifier.data import Sample, catalog_resolver, load_samples
+from classifier.heads import build_head
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainOptions:
+    head: str = "default"
+    seed: int = 20201
+    valid_fraction: float = 0.15
+    test_fraction: float = 0.15
+    train_views: tuple[str, ...] = ("orig", "flip", "zoom")
+    tta: bool = True  # average the logits of the photo and its mirror image
+    epochs: int = 200
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    label_smoothing: float = 0.1
+    balanced: bool = True
+    refit: bool = True  # after early stopping, train again on train+valid for the same schedule
+    bird_recall: float = 0.99  # fraction of validation birds the gate must let through
+    extra: dict = field(default_factory=dict)
+
+
+def seed_recipe(options: TrainOptions) -> TrainOptions:
+    """The 2020 baseline as it was: no augmentation, balancing, smoothing, refit or test-time flip."""
+    return replace(
+        options,
+        head="seed",
+        train_views=("orig",),
+        tta=False,
+        balanced=False,
+        label_smoothing=0.0,
+        refit=False,
+    )
+
+
+@dataclass
+class FeatureSet:
+    samples: list[Sample]
+    classes: list[str]
+    y: np.ndarray
+    maps: dict[str, np.ndarray]  # view -> (N, 7, 7, 1024) float16, rows in sample order
+
+    def split(self, name: str) -> np.ndarray:
+        return np.array([i for i, s in enumerate(self.samples) if s.split == name])
+
+    def pooled(self, view: str, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.maps[view][rows], dtype=np.float32).mean(axis=(1, 2))
+
+
+def load_features(data_dirs: list[Path], catalog, options: TrainOptions, views: set[str]) -> FeatureSet:
+    samples = load_samples(
+        data_dirs,
+        catalog_resolver(catalog),
+        seed=options.seed,
+        valid_fraction=options.valid_fraction,
+        test_fraction=options.test_fraction,
+    )
+    samples.sort(key=lambda s: str(s.path))
+    classes = sorted({s.label for s in samples})
+    index = {c: i for i, c in enumerate(classes)}
+    paths = [s.path for s in samples]
+    extractor = None
+    maps = {}
+    for view in sorted(views):
+        if extractor is None and not features._cache_file(paths, view).exists():
+            extractor = features.feature_extractor()
+        maps[view] = features.compute_feature_maps(paths, view, extractor=extractor)
+    return FeatureSet(samples, classes, np.array([index[s.label] for s in samples]), maps)
+
+
+def _inputs(data: FeatureSet, head: str, view: str, rows: np.ndarray) -> np.ndarray:
+    if head == "seed":
+        return np.asarray(data.maps[view][rows], dtype=np.float32)
+    return data.pooled(view, rows)
+
+
+def fit_head(data: FeatureSet, options: TrainOptions, *, refit_schedule: list[float] | None = None):
+    """Train the head on the train split, early-stopped on the validation split.
+
+    With ``refit_schedule`` (the per-epoch learning rates of an early-stopped run) it trains on train and
+    validation together for exactly that schedule: the photos a species has are too few to leave a third
+    of them out of the shipped model, and the test split stays untouched either way.
+    """
+    import keras
+
+    keras.utils.set_random_seed(options.seed)
+    train, valid = data.split("train"), data.split("valid")
+    if refit_schedule is not None:
+        train = np.concatenate([train, valid])
+    views = options.train_views
+    x_train = np.concatenate([_inputs(data, options.head, v, train) for v in views])
+    y_train = np.concatenate([data.y[train]] * len(views))
+    # Class-balanced loss: a species with 2 training photos must count as much as one with 35.
+    counts = np.bincount(y_train, minlength=len(data.classes)).astype(np.float32)
+    weights_ = len(y_train) / (len(data.classes) * np.maximum(counts, 1))
+    sample_weight = weights_[y_train] if options.balanced else None
+    n = len(data.classes)
+    head = build_head(options.head, n, feature_shape=x_train.shape[1:])
+    head.compile(
+        optimizer=keras.optimizers.Adam(options.learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=options.label_smoothing),
+        metrics=["accuracy"],
+    )
+    if refit_schedule is None:
+        fit_args = {
+            "epochs": options.epochs,
+            "validation_data": (
+                _inputs(data, options.head, "orig", valid),
+                keras.utils.to_categorical(data.y[valid], n),
+            ),
+            "callbacks": [
+                keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2),
+                keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True),
+            ],
+        }
+    else:
+        fit_args = {
+            "epochs": len(refit_schedule),
+            "callbacks": [keras.callbacks.LearningRateScheduler(lambda epoch: refit_schedule[epoch])],
+        }
+    history = head.fit(
+        x_train,
+        keras.utils.to_categorical(y_train, n),
+        sample_weight=sample_weight,
+        batch_size=options.batch_size,
+        shuffle=True,
+        verbose=2,
+        **fit_args,
+    )
+    schedule = [float(lr) for lr in history.history.get("learning_rate", [])]
+    if refit_schedule is None:
+        losses = history.history["val_loss"]
+        schedule = schedule[: int(np.argmin(losses)) + 1]  # up to the epoch whose weights were kept
+    return head, schedule
+
+
+def head_logits(head, data: FeatureSet, rows: np.ndarray, *, head_kind: str, tta: bool) -> np.ndarray:
+    logits = head.predict(_inputs(data, head_kind, "orig", rows), batch_size=256, verbose=0)
+    if tta:
+        logits = (
+            logits + head.predict(_inputs(data, head_kind, "flip", rows), batch_size=256, verbose=0)
+        ) / 2
+    return np.asarray(logits, dtype=np.float64)
+
+
+def imagenet_probabilities(pooled: np.ndarray) -> np.ndarray:
+    """The ImageNet head applied to pooled features (dropout is the identity at inference)."""
+    base = weights.load_imagenet_mobilenet()
+    kernel, bias = base.get_layer("conv_preds").get_weights()
+    return metrics.softmax(pooled @ kernel.reshape(kernel.shape[-2], -1) + bias)
+
+
+def train(
+    data_dirs: list[Path],
+    out_dir: Path,
+    *,
+    catalog,
+    options: TrainOptions | None = None,
+    version: str | None = None,
+) -> dict:
+    """Train, calibrate, score on the held-out split and save; returns the metrics written."""
+    options = options or TrainOptions()
+    if options.head == "seed":
+        options = seed_recipe(options)
+    started = time.monotonic()
+    views = {"orig", "flip"} | set(options.train_views)
+    data = load_features(data_dirs, catalog, options, views)
+    head, schedule = fit_head(data, options)
+    tta = options.tta
+    valid, test = data.split("valid"), data.split("test")
+    valid_logits = head_logits(head, data, valid, head_kind=options.head, tta=tta)
+    temperature = metrics.fit_temperature(valid_logits, data.y[valid])
+    if options.refit and schedule:
+        head, _ = fit_head(data, options, refit_schedule=schedule)
+
+    gate_valid = imagenet.bird_mass(imagenet_probabilities(data.pooled("orig", valid)))
+    threshold = float(np.quantile(gate_valid, 1 - options.bird_recall))
+
+    test_probs = metrics.softmax(head_logits(head, data, test, head_kind=options.head, tta=tta), temperature)
+    sources = sorted({data.samples[i].source for i in test})
+    held_out = {}
+    for source in sources:
+        rows = np.array([k for k, i in enumerate(test) if data.samples[i].source == source])
+        held_out[source] = metrics.summary(test_probs[rows], data.y[test][rows])
+    gate_test = imagenet.bird_mass(imagenet_probabilities(data.pooled("orig", test)))
+    elapsed = time.monotonic() - started
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    version = version or out_dir.name
+    head.save_weights(out_dir / "head.weights.h5")
+    catalog_subset = catalog.subset(data.classes)
+    catalog_subset.save(out_dir / "catalog.json")
+    config = {
+        "version": version,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "base": {
+            "architecture": "mobilenet_v1_1.0_224",
+            "weights_sha256": weights.GRAPH_SHA256,
+            "feature_layer": features.FEATURE_LAYER,
+        },
+        "head": options.head,
+        "feature_shape": list(_inputs(data, options.head, "orig", valid[:1]).shape[1:]),
+        "classes": data.classes,
+        "temperature": temperature,
+        "tta_flip": tta,
+        "bird_gate": {"imagenet_classes": list(imagenet.BIRD_CLASS_INDICES), "threshold": threshold},
+        "data": {
+            "dirs": [d.name for d in data_dirs],
+            "split_seed": options.seed,
+            "valid_fraction": options.valid_fraction,
+            "test_fraction": options.test_fraction,
+            "counts": {s: int(len(data.split(s))) for s in ("train", "valid", "test")},
+        },
+        "options": {k: v for k, v in asdict(options).items() if k != "extra"},
+    }
+    result = {
+        "version": version,
+        "held_out": held_out,
+        "temperature": temperature,
+        "epochs": len(schedule),
+        "refit_on_train_and_valid": bool(options.refit and schedule),
+        "bird_gate_on_held_out_birds": float((gate_test >= threshold).mean()),
+        "training_seconds": round(elapsed, 1),
+    }
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    log.info("trained %s in %.0fs: %s", version, elapsed, json.dumps(held_out))
+    return result

