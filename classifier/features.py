@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,53 +25,64 @@ VIEWS: dict[str, Callable[[Image.Image], Image.Image]] = {
 }
 
 
-def feature_extractor():
-    """MobileNet up to its last feature map (7×7×1024), ImageNet weights loaded."""
+def feature_extractor(layer: str = FEATURE_LAYER):
+    """MobileNet up to ``layer`` (by default its last 7×7×1024 map), ImageNet weights loaded."""
     import keras
 
     base = weights.load_imagenet_mobilenet()
-    return keras.Model(base.input, base.get_layer(FEATURE_LAYER).output, name="mobilenet_features")
+    return keras.Model(base.input, base.get_layer(layer).output, name=f"mobilenet_{layer}")
 
 
-def _cache_file(paths: Sequence[Path], view: str) -> Path:
-    digest = hashlib.sha256()
-    for path in paths:
-        stat = path.stat()
-        digest.update(f"{path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}\n".encode())
-    digest.update(f"{FEATURE_LAYER}|{images.INPUT_SIZE}|{weights.GRAPH_SHA256}".encode())
-    return weights.cache_dir() / "features" / f"{view}-{digest.hexdigest()[:20]}.npy"
+def _content_key(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+
+
+def cache_root(view: str, layer: str = FEATURE_LAYER) -> Path:
+    """One ``.npy`` per photo and view, named by the photo's content: any subset of a dataset, or the
+    same photo under another path, reuses what was computed before."""
+    tag = f"{layer}-{images.INPUT_SIZE}-{weights.GRAPH_SHA256[:12]}"
+    return weights.cache_dir() / "features" / tag / view
 
 
 def compute_feature_maps(
-    paths: Sequence[Path], view: str = "orig", *, batch_size: int = 32, extractor=None
+    paths: Sequence[Path],
+    view: str = "orig",
+    *,
+    batch_size: int = 32,
+    extractor=None,
+    layer: str = FEATURE_LAYER,
 ) -> np.ndarray:
-    """float16 feature maps ``(N, 7, 7, 1024)`` for the images, from the cache when it has them."""
-    cache = _cache_file(paths, view)
-    if cache.exists():
-        return np.load(cache, mmap_mode="r")
-    extractor = extractor or feature_extractor()
-    transform = VIEWS[view]
+    """float16 feature maps ``(N, H, W, C)`` for the images, computing only those not cached yet."""
+    root = cache_root(view, layer)
+    files = [root / key[:2] / f"{key}.npy" for key in map(_content_key, paths)]
+    missing = [i for i, f in enumerate(files) if not f.exists()]
+    if missing:
+        extractor = extractor or feature_extractor(layer)
+        _compute(paths, files, missing, VIEWS[view], extractor, batch_size, desc=f"features/{view}")
+    return np.stack([np.load(f) for f in files]) if files else np.empty((0, 7, 7, 1024), np.float16)
 
-    def decode(chunk: Sequence[Path]) -> np.ndarray:
-        return np.stack([images.to_array(transform(images.open_image(p))) for p in chunk])
 
-    chunks = [paths[i : i + batch_size] for i in range(0, len(paths), batch_size)]
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(".partial.npy")
-    out = np.lib.format.open_memmap(partial, mode="w+", dtype=np.float16, shape=(len(paths), 7, 7, 1024))
+def _compute(paths, files, missing, transform, extractor, batch_size: int, desc: str) -> None:
+    def decode(chunk: list[int]) -> np.ndarray:
+        return np.stack([images.to_array(transform(images.open_image(paths[i]))) for i in chunk])
+
+    chunks = [missing[i : i + batch_size] for i in range(0, len(missing), batch_size)]
     # Decoding runs one batch ahead on a thread so the CPU never waits for JPEG.
-    with ThreadPoolExecutor(max_workers=1) as pool, tqdm(total=len(paths), desc=f"features/{view}") as bar:
-        pending = pool.submit(decode, chunks[0]) if chunks else None
-        start = 0
-        for i in range(len(chunks)):
+    with ThreadPoolExecutor(max_workers=1) as pool, tqdm(total=len(missing), desc=desc) as bar:
+        pending = pool.submit(decode, chunks[0])
+        for n, chunk in enumerate(chunks):
             batch = pending.result()
-            pending = pool.submit(decode, chunks[i + 1]) if i + 1 < len(chunks) else None
-            maps = extractor(images.preprocess(batch), training=False)
-            out[start : start + len(batch)] = np.asarray(maps, dtype=np.float16)
-            start += len(batch)
-            bar.update(len(batch))
-    out.flush()
-    del out
-    partial.replace(cache)  # only complete caches are ever read
-    (cache.with_suffix(".json")).write_text(json.dumps([str(p) for p in paths]))
-    return np.load(cache, mmap_mode="r")
+            if n + 1 < len(chunks):
+                pending = pool.submit(decode, chunks[n + 1])
+            maps = np.asarray(extractor(images.preprocess(batch), training=False), dtype=np.float16)
+            for i, fmap in zip(chunk, maps, strict=True):
+                save_atomically(files[i], fmap)
+            bar.update(len(chunk))
+
+
+def save_atomically(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    with partial.open("wb") as handle:
+        np.save(handle, array)
+    partial.replace(path)  # readers never see half a file

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from birdsite.photos.models import ClassificationJob, Photo, Prediction
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    list_display = ["id", "owner", "original_name", "image_format", "width", "height", "created_at"]
+    search_fields = ["sha256", "original_name", "owner__username"]
+    readonly_fields = ["sha256", "size_bytes", "width", "height", "image_format", "created_at"]
+
+
+class PredictionInline(admin.TabularInline):
+    model = Prediction
+    extra = 0
+    can_delete = False
+    readonly_fields = ["model_version", "rank", "label", "common_name", "confidence", "created_at"]
+    fields = readonly_fields
+
+
+@admin.register(ClassificationJob)
+class ClassificationJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "owner", "status", "model_version", "is_bird", "attempts", "created_at"]
+    list_filter = ["status", "model_version", "is_bird"]
+    search_fields = ["owner__username", "photo__sha256"]
+    readonly_fields = ["attempts", "started_at", "finished_at", "created_at", "model_version"]
+    inlines = [PredictionInline]

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+def _photo_path(photo: Photo, filename: str) -> str:
+    return f"photos/{photo.owner_id}/{photo.sha256[:2]}/{photo.sha256}{_suffix(filename)}"
+
+
+def _thumbnail_path(photo: Photo, filename: str) -> str:
+    return f"thumbnails/{photo.owner_id}/{photo.sha256[:2]}/{photo.sha256}.jpg"
+
+
+def _suffix(filename: str) -> str:
+    dot = filename.rfind(".")
+    return filename[dot:].lower() if dot != -1 else ""
+
+
+class Photo(models.Model):
+    """An uploaded image, checked by content and stored under its SHA-256."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(upload_to=_photo_path, max_length=255)
+    thumbnail = models.FileField(upload_to=_thumbnail_path, max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=255, blank=True)
+    image_format = models.CharField(max_length=16)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "sha256"], name="photo_owner_sha256")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.sha256[:12]} ({self.owner_id})"
+
+
+class ClassificationJob(models.Model):
+    """One run of the model over one photo. This row, not the broker, is the job's truth."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="jobs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    # Bumped by every claim; the finishing write must carry the same number (a fencing token).
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    model_version = models.CharField(max_length=64, blank=True)
+    is_bird = models.BooleanField(null=True)
+    bird_score = models.FloatField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="job_owner_created"),
+            models.Index(fields=["status", "started_at"], name="job_status_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class Prediction(models.Model):
+    """One ranked answer of one model version. Never updated: a new model adds new rows."""
+
+    job = models.ForeignKey(ClassificationJob, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.CharField(max_length=64)
+    rank = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=64)
+    common_name = models.CharField(max_length=200)
+    scientific_name = models.CharField(max_length=200, blank=True)
+    confidence = models.FloatField()
+    wikipedia_url = models.URLField(max_length=500, blank=True)
+    ebird_code = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "model_version", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "model_version", "rank"], name="prediction_unique_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.common_name} {self.confidence:.2f}"

@@ -1,0 +1,74 @@
+"""Reads of photos and jobs, always scoped to one owner; ``job_payload`` is the job's JSON shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from birdsite.photos.models import ClassificationJob, Photo, Prediction
+
+
+def photos_for(*, user: AbstractBaseUser) -> QuerySet[Photo]:
+    return Photo.objects.filter(owner_id=user.pk)
+
+
+def jobs_for(*, user: AbstractBaseUser) -> QuerySet[ClassificationJob]:
+    return ClassificationJob.objects.filter(owner_id=user.pk).select_related("photo")
+
+
+def current_predictions(job: ClassificationJob) -> list[Prediction]:
+    """The predictions of the model version that last finished this job, best first."""
+    if not job.model_version:
+        return []
+    return list(job.predictions.filter(model_version=job.model_version).order_by("rank"))
+
+
+def job_verdict(job: ClassificationJob, predictions: list[Prediction]) -> str:
+    """One word for the page: pending, running, failed, no_bird, sure or unsure."""
+    if job.status in (ClassificationJob.Status.PENDING, ClassificationJob.Status.RUNNING):
+        return str(job.status)
+    if job.status == ClassificationJob.Status.FAILED:
+        return "failed"
+    if not job.is_bird or not predictions:
+        return "no_bird"
+    return "sure" if predictions[0].confidence >= settings.CONFIDENCE_THRESHOLD else "unsure"
+
+
+def job_payload(job: ClassificationJob) -> dict[str, Any]:
+    predictions = current_predictions(job)
+    sighting_id = getattr(getattr(job, "sighting", None), "pk", None) if job.is_finished else None
+    return {
+        "id": job.pk,
+        "status": str(job.status),
+        "progress": job.progress,
+        "verdict": job_verdict(job, predictions),
+        "error": job.error,
+        "is_bird": job.is_bird,
+        "bird_score": job.bird_score,
+        "model_version": job.model_version,
+        "confidence_threshold": settings.CONFIDENCE_THRESHOLD,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "url": reverse("photos:job", args=[job.pk]),
+        "status_url": reverse("photos:job-status", args=[job.pk]),
+        "image_url": reverse("photos:image", args=[job.photo_id]),
+        "thumbnail_url": reverse("photos:thumbnail", args=[job.photo_id]),
+        "sighting_url": reverse("sightings:detail", args=[sighting_id]) if sighting_id else None,
+        "predictions": [
+            {
+                "rank": p.rank,
+                "label": p.label,
+                "common_name": p.common_name,
+                "scientific_name": p.scientific_name,
+                "confidence": p.confidence,
+                "wikipedia_url": p.wikipedia_url,
+                "ebird_code": p.ebird_code or None,
+                "species_url": reverse("sightings:species", args=[p.label]),
+            }
+            for p in predictions
+        ],
+    }

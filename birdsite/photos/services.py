@@ -1,0 +1,213 @@
+"""Writes for photos and classification jobs: upload, claim, finish, fail, delete."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from birdsite.photos import push
+from birdsite.photos.images import UploadRejected, check_image
+from birdsite.photos.models import ClassificationJob, Photo, Prediction
+
+log = logging.getLogger(__name__)
+Status = ClassificationJob.Status
+
+
+def _read_upload(upload: UploadedFile) -> bytes:
+    if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
+        raise UploadRejected(
+            "too_large",
+            f"The file is {upload.size / 1e6:.1f} MB; the limit is {settings.UPLOAD_MAX_BYTES / 1e6:.0f} MB.",
+        )
+    upload.seek(0)
+    return upload.read(settings.UPLOAD_MAX_BYTES + 1)
+
+
+@transaction.atomic
+def photo_create(*, owner: AbstractBaseUser, data: bytes, filename: str = "") -> Photo:
+    """Check ``data`` by content, then store it with its SHA-256 and a thumbnail."""
+    checked = check_image(
+        data,
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        max_pixels=settings.UPLOAD_MAX_PIXELS,
+        thumbnail_size=settings.THUMBNAIL_SIZE,
+    )
+    photo = Photo(
+        owner_id=owner.pk,
+        sha256=hashlib.sha256(data).hexdigest(),
+        original_name=(filename or "")[-255:],
+        image_format=checked.image_format,
+        width=checked.width,
+        height=checked.height,
+        size_bytes=len(data),
+    )
+    photo.image.save(f"upload{checked.suffix}", ContentFile(data), save=False)
+    photo.thumbnail.save("thumb.jpg", ContentFile(checked.thumbnail_jpeg), save=False)
+    photo.save()
+    return photo
+
+
+def _enqueue(job_id: int) -> None:
+    from workers.tasks import classify
+
+    classify.delay(job_id)
+
+
+@transaction.atomic
+def classification_submit(*, owner: AbstractBaseUser, upload: UploadedFile) -> ClassificationJob:
+    """Store the photo, create its job row, and queue the job once the row is committed."""
+    photo = photo_create(owner=owner, data=_read_upload(upload), filename=upload.name or "")
+    job = ClassificationJob.objects.create(owner_id=owner.pk, photo=photo)
+    transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def job_claim(*, job_id: int) -> int | None:
+    """Take the job with one conditional UPDATE; returns the attempt number, or None if not ours.
+
+    A job left RUNNING by a worker that died longer than ``JOB_STALE_SECONDS`` ago may be retaken.
+    """
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    claimable = Q(status=Status.PENDING) | Q(status=Status.RUNNING, started_at__lt=stale)
+    taken = ClassificationJob.objects.filter(claimable, pk=job_id).update(
+        status=Status.RUNNING, started_at=now, progress=10, attempts=F("attempts") + 1, error=""
+    )
+    if not taken:
+        return None
+    return ClassificationJob.objects.values_list("attempts", flat=True).get(pk=job_id)
+
+
+@transaction.atomic
+def job_succeed(*, job_id: int, attempt: int, result: dict[str, Any]) -> ClassificationJob | None:
+    """Store one model result; only the holder of the current claim (``attempt``) may finish."""
+    from birdsite.sightings.services import sighting_create_for_job
+
+    version = str(result["model_version"])
+    finished = ClassificationJob.objects.filter(pk=job_id, status=Status.RUNNING, attempts=attempt).update(
+        status=Status.SUCCEEDED,
+        progress=100,
+        model_version=version,
+        is_bird=bool(result["is_bird"]),
+        bird_score=float(result["bird_score"]),
+        finished_at=timezone.now(),
+    )
+    if not finished:
+        log.warning("job %s: claim %s lost before finishing; result dropped", job_id, attempt)
+        return None
+    job = ClassificationJob.objects.select_related("photo").get(pk=job_id)
+    if not job.predictions.filter(model_version=version).exists():
+        Prediction.objects.bulk_create(
+            Prediction(
+                job=job,
+                model_version=version,
+                rank=rank,
+                label=p["label"],
+                common_name=p["common_name"],
+                scientific_name=p.get("scientific_name") or "",
+                confidence=float(p["confidence"]),
+                wikipedia_url=p.get("wikipedia_url") or "",
+                ebird_code=p.get("ebird_code") or "",
+            )
+            for rank, p in enumerate(result["predictions"], start=1)
+        )
+    sighting_create_for_job(job=job)
+    transaction.on_commit(lambda: push.job_changed(job_id))
+    return job
+
+
+def job_fail(*, job_id: int, reason: str, attempt: int | None = None) -> bool:
+    """Mark the job failed with a reason people can read; returns whether this call did it."""
+    qs = ClassificationJob.objects.filter(pk=job_id).exclude(status__in=[Status.SUCCEEDED, Status.FAILED])
+    if attempt is not None:
+        qs = qs.filter(attempts=attempt)
+    failed = qs.update(status=Status.FAILED, error=reason[:2000], progress=100, finished_at=timezone.now())
+    if failed:
+        transaction.on_commit(lambda: push.job_changed(job_id))
+    return bool(failed)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery of the task did; ``retry_in`` asks the task to come back later."""
+
+    status: str
+    retry_in: float | None = None
+
+
+def job_process(
+    *,
+    job_id: int,
+    get_classifier: Callable[[], Any],
+    invalid_image: tuple[type[BaseException], ...] = (),
+) -> Outcome:
+    """Claim, classify and finish one job. Safe to call twice for the same job (idempotent)."""
+    attempt = job_claim(job_id=job_id)
+    if attempt is None:
+        row = ClassificationJob.objects.filter(pk=job_id).values("status", "started_at").first()
+        if row is None:
+            return Outcome("missing")
+        if row["status"] == Status.RUNNING and row["started_at"] is not None:
+            # Another delivery holds it (or died holding it): look again once the claim goes stale.
+            age = (timezone.now() - row["started_at"]).total_seconds()
+            return Outcome("busy", retry_in=max(1.0, settings.JOB_STALE_SECONDS - age + 1))
+        return Outcome(row["status"])
+    push.job_changed(job_id)
+    job = ClassificationJob.objects.select_related("photo").get(pk=job_id)
+    try:
+        with job.photo.image.open("rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        job_fail(job_id=job_id, attempt=attempt, reason=f"The stored photo could not be read ({exc}).")
+        return Outcome(Status.FAILED)
+    try:
+        classifier = get_classifier()
+    except Exception:
+        log.exception("job %s: the model could not be loaded", job_id)
+        job_fail(
+            job_id=job_id, attempt=attempt, reason="The model is not available on this server right now."
+        )
+        return Outcome(Status.FAILED)
+    try:
+        result = classifier.predict([data], top_k=5)[0]
+    except invalid_image as exc:
+        job_fail(job_id=job_id, attempt=attempt, reason=f"This file could not be read as an image: {exc}")
+        return Outcome(Status.FAILED)
+    except Exception as exc:
+        log.exception("job %s: the classifier failed", job_id)
+        job_fail(
+            job_id=job_id,
+            attempt=attempt,
+            reason=f"The classifier failed on this photo ({type(exc).__name__}).",
+        )
+        return Outcome(Status.FAILED)
+    job_succeed(job_id=job_id, attempt=attempt, result=result)
+    return Outcome(Status.SUCCEEDED)
+
+
+def photo_delete(*, photo: Photo) -> None:
+    """Delete the row (jobs, predictions and sightings cascade) and, after commit, its files."""
+    files = [f for f in (photo.image, photo.thumbnail) if f]
+    storage_names = [(f.storage, f.name) for f in files]
+    photo.delete()
+
+    def remove_files() -> None:
+        for storage, name in storage_names:
+            try:
+                storage.delete(name)
+            except OSError:
+                log.warning("could not delete %s", name, exc_info=True)
+
+    transaction.on_commit(remove_files)

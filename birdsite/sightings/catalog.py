@@ -1,0 +1,54 @@
+"""The species catalog as the web side sees it: the default model's catalog, loaded once."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def get_catalog() -> Any:
+    """``classifier.catalog.Catalog`` of the served model (``MODEL_DIR``, else the default model).
+
+    Cheap: reads the model directory's catalog.json, never imports TensorFlow.
+    """
+    import classifier
+
+    if settings.MODEL_DIR:
+        from classifier.catalog import Catalog
+
+        return Catalog.load(Path(settings.MODEL_DIR) / "catalog.json")
+    return classifier.default_catalog()
+
+
+def _catalog_or_none() -> Any | None:
+    """The pages still work without a model installed: names come from the stored snapshots."""
+    try:
+        return get_catalog()
+    except (ImportError, OSError, ValueError, KeyError) as exc:
+        log.warning("species catalog unavailable: %s", exc)
+        return None
+
+
+def species_get(key: str) -> Any | None:
+    catalog = _catalog_or_none() if key else None
+    if catalog is None:
+        return None
+    try:
+        return catalog[key]
+    except KeyError:
+        return None
+
+
+def species_search(query: str, *, limit: int = 20) -> list[Any]:
+    query = query.strip()
+    catalog = _catalog_or_none() if query else None
+    if catalog is None:
+        return []
+    return list(catalog.search(query, limit=limit))

@@ -1,0 +1,82 @@
+"""Writes to sightings. Every function takes keyword arguments and runs in one transaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from birdsite.photos.models import ClassificationJob
+from birdsite.sightings import catalog
+from birdsite.sightings.models import Sighting
+
+
+class UnknownSpecies(ValueError):
+    pass
+
+
+@transaction.atomic
+def sighting_create_for_job(*, job: ClassificationJob) -> Sighting:
+    """A finished job becomes a sighting named after the model's best guess (if it saw a bird)."""
+    existing = Sighting.objects.filter(job=job).first()
+    if existing is not None:
+        return existing
+    top = job.predictions.filter(model_version=job.model_version).order_by("rank").first()
+    named = bool(job.is_bird) and top is not None
+    return Sighting.objects.create(
+        owner_id=job.owner_id,
+        photo_id=job.photo_id,
+        job=job,
+        species_key=top.label if named else "",
+        common_name=top.common_name if named else "",
+        scientific_name=top.scientific_name if named else "",
+        observed_at=job.photo.created_at,
+    )
+
+
+def _names_for(sighting: Sighting, species_key: str) -> tuple[str, str]:
+    species = catalog.species_get(species_key)
+    if species is not None:
+        return species.common_name, species.scientific_name
+    # A label the model gave but the current catalog lacks (an older model version).
+    if sighting.job_id is not None:
+        prediction = sighting.job.predictions.filter(label=species_key).order_by("-created_at").first()
+        if prediction is not None:
+            return prediction.common_name, prediction.scientific_name
+    raise UnknownSpecies(f"No species {species_key!r} in the catalog.")
+
+
+@transaction.atomic
+def sighting_update(
+    *,
+    sighting: Sighting,
+    species_key: str | None = None,
+    notes: str | None = None,
+    confirmed: bool | None = None,
+) -> Sighting:
+    """Rename (a catalog key, or "" for "no bird"), annotate and/or confirm a sighting.
+
+    Choosing a species is a confirmation unless ``confirmed`` says otherwise.
+    """
+    if species_key is not None:
+        species_key = species_key.strip()
+        if species_key:
+            sighting.common_name, sighting.scientific_name = _names_for(sighting, species_key)
+        else:
+            sighting.common_name = sighting.scientific_name = ""
+        sighting.species_key = species_key
+        if confirmed is None:
+            confirmed = True
+    if notes is not None:
+        sighting.notes = notes.strip()
+    if confirmed is not None:
+        sighting.confirmed = confirmed
+    sighting.full_clean(exclude=["photo", "owner", "job"])
+    sighting.save()
+    return sighting
+
+
+@transaction.atomic
+def sighting_delete(*, sighting: Sighting) -> None:
+    """Deleting a sighting deletes its photo, job and predictions too: the user wants it gone."""
+    from birdsite.photos.services import photo_delete
+
+    photo_delete(photo=sighting.photo)

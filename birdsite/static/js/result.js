@@ -1,0 +1,153 @@
+/* Renders a classification job and keeps it current: WebSocket push first, polling as fallback. */
+(function () {
+  "use strict";
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") node.textContent = attrs[key];
+      else if (key === "className") node.className = attrs[key];
+      else node.setAttribute(key, attrs[key]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  function pct(x) { return Math.round(x * 100) + "%"; }
+
+  function wikiLink(p, label) {
+    if (!p.wikipedia_url) return null;
+    return el("a", { href: p.wikipedia_url, target: "_blank", rel: "noopener noreferrer", className: "wiki",
+                     "data-wikipedia": "", text: label || "Wikipedia ↗" });
+  }
+
+  function topList(predictions) {
+    var list = el("ol", { className: "top5", "data-top5": "" });
+    predictions.forEach(function (p) {
+      var bar = el("span", { className: "bar" }, [el("span", { style: "width:" + pct(p.confidence) })]);
+      list.appendChild(el("li", {}, [
+        el("span", { className: "name" }, [
+          el("a", { href: p.species_url, text: p.common_name }),
+          el("em", { text: p.scientific_name }),
+        ]),
+        bar,
+        el("span", { className: "conf", text: pct(p.confidence) }),
+        wikiLink(p, "↗"),
+      ]));
+    });
+    return list;
+  }
+
+  function render(root, job) {
+    root.dataset.status = job.status;
+    root.dataset.verdict = job.verdict;
+    root.replaceChildren();
+    var preds = job.predictions || [];
+    var top = preds[0];
+    if (job.verdict === "pending" || job.verdict === "running") {
+      root.appendChild(el("div", { className: "working" }, [
+        el("span", { className: "spinner", "aria-hidden": "true" }),
+        el("strong", { text: job.verdict === "pending" ? "Waiting for a worker…" : "Identifying…" }),
+      ]));
+      root.appendChild(el("div", { className: "progress" }, [el("span", { style: "width:" + Math.max(5, job.progress) + "%" })]));
+      return;
+    }
+    if (job.verdict === "failed") {
+      root.appendChild(el("h2", { text: "This photo could not be identified" }));
+      root.appendChild(el("p", { className: "error", "data-error": "", text: job.error || "Unknown error." }));
+      return;
+    }
+    if (job.verdict === "no_bird") {
+      root.appendChild(el("h2", { className: "species", "data-species": "", text: "No bird found" }));
+      root.appendChild(el("p", { className: "muted", text: "The model sees no bird in this photo (bird score " +
+        pct(job.bird_score || 0) + "). Try a closer, sharper shot — or name it yourself in your sightings." }));
+    } else if (job.verdict === "sure") {
+      root.appendChild(el("p", { className: "eyebrow", text: "Most likely" }));
+      root.appendChild(el("h2", { className: "species", "data-species": "", text: top.common_name }));
+      root.appendChild(el("p", { className: "sci" }, [el("em", { text: top.scientific_name })]));
+      root.appendChild(el("p", { className: "confidence" }, [
+        el("strong", { "data-confidence": "", text: pct(top.confidence) }), document.createTextNode(" confident · "),
+        wikiLink(top, "Read about it on Wikipedia ↗"),
+      ]));
+      root.appendChild(el("h3", { text: "Top 5" }));
+      root.appendChild(topList(preds));
+    } else {
+      root.appendChild(el("h2", { className: "species unsure", "data-species": "", text: "Not sure — compare these" }));
+      root.appendChild(el("p", { className: "muted", text: "The best guess is only " + pct(top.confidence) +
+        " likely. Open the candidates and compare them with your photo." }));
+      root.appendChild(topList(preds));
+    }
+    if (job.sighting_url) {
+      root.appendChild(el("p", { className: "saved" }, [
+        document.createTextNode("Saved to your sightings. "),
+        el("a", { href: job.sighting_url, "data-sighting-link": "", text: "Confirm or rename →" }),
+      ]));
+    }
+    root.appendChild(el("p", { className: "muted small", text: "Model " + (job.model_version || "?") }));
+  }
+
+  function finished(job) { return job.status === "succeeded" || job.status === "failed"; }
+
+  /* Keep `root` current until the job finishes. Records in data-via how the final state arrived. */
+  function watch(root, job) {
+    var done = false, socket = null, pollTimer = null, delay = 500;
+    function apply(next, via) {
+      if (done || next.id !== job.id) return;
+      job = next;
+      render(root, job);
+      if (finished(job)) {
+        done = true;
+        root.dataset.via = via;
+        if (socket) socket.close();
+        clearTimeout(pollTimer);
+        root.dispatchEvent(new CustomEvent("job:finished", { detail: job, bubbles: true }));
+      }
+    }
+    function fetchNow(via) {
+      return fetch(job.status_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) { if (data) apply(data, via); })
+        .catch(function () {});
+    }
+    function poll() {
+      if (done) return;
+      fetchNow("poll").then(function () {
+        if (done) return;
+        delay = Math.min(delay * 1.5, 5000);
+        pollTimer = setTimeout(poll, delay);
+      });
+    }
+    function startPolling() {
+      if (!done && pollTimer === null) { root.dataset.channel = "poll"; poll(); }
+    }
+    render(root, job);
+    if (finished(job)) return;
+    if (root.dataset.push !== "true" || !("WebSocket" in window)) { startPolling(); return; }
+    try {
+      socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/jobs/");
+    } catch (e) { startPolling(); return; }
+    var opened = false;
+    var openTimer = setTimeout(function () { if (!opened) startPolling(); }, 3000);
+    socket.onopen = function () {
+      opened = true; clearTimeout(openTimer);
+      root.dataset.channel = "socket";
+      fetchNow("fetch");  // anything that happened before the socket opened
+    };
+    socket.onmessage = function (event) {
+      var msg = JSON.parse(event.data);
+      if (msg.type === "job") apply(msg.job, "socket");
+    };
+    socket.onclose = function () { clearTimeout(openTimer); if (!done) startPolling(); };
+    socket.onerror = function () { /* onclose follows */ };
+  }
+
+  function mount(root, job) { watch(root, job); }
+
+  function mountFromPage() {
+    var root = document.querySelector("[data-result]");
+    var data = document.getElementById("job-payload");
+    if (root && data) mount(root, JSON.parse(data.textContent));
+  }
+
+  window.BirdResult = { mount: mount, mountFromPage: mountFromPage, render: render };
+})();

@@ -1,0 +1,36 @@
+/* Sighting page: search the species catalog and pick a result as the sighting's species. */
+(function () {
+  "use strict";
+  var input = document.querySelector("[data-species-search]");
+  if (!input) return;
+  var list = document.querySelector("[data-search-results]");
+  var other = document.querySelector("[data-other-choice]");
+  var otherRadio = document.querySelector("[data-other-radio]");
+  var otherName = document.querySelector("[data-other-name]");
+  var timer = null, seq = 0;
+  input.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var q = input.value.trim(), mine = ++seq;
+      if (q.length < 2) { list.replaceChildren(); return; }
+      fetch(input.dataset.url + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          if (mine !== seq) return;
+          list.replaceChildren();
+          data.results.forEach(function (s) {
+            var button = document.createElement("button");
+            button.type = "button";
+            button.textContent = s.common_name + " — " + s.scientific_name;
+            button.addEventListener("click", function () {
+              otherRadio.value = s.key; otherRadio.checked = true;
+              otherName.textContent = s.common_name; other.hidden = false;
+              list.replaceChildren(); input.value = "";
+            });
+            var li = document.createElement("li"); li.appendChild(button); list.appendChild(li);
+          });
+        });
+    }, 200);
+  });
+})();

@@ -1,0 +1,79 @@
+"""Training and evaluation on a small real subset of the shared photos (no full training run)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import classifier
+from classifier.catalog import build_catalog
+from classifier.evaluate import evaluate
+from classifier.train import TrainOptions, train
+
+pytestmark = [pytest.mark.model, pytest.mark.shared]
+
+SPECIES = ("Blue_Jay", "Cardinal", "American_Goldfinch", "Barn_Swallow")
+
+
+@pytest.fixture(scope="module")
+def small_dataset(birds_dir: Path, tmp_path_factory) -> Path:
+    """Four CUB species, linked (never copied) from ../shared."""
+    root = tmp_path_factory.mktemp("data") / "cub100"
+    for label in SPECIES:
+        (root / label).mkdir(parents=True)
+        for photo in sorted((birds_dir / "cub100" / label).iterdir())[:20]:
+            (root / label / photo.name).symlink_to(photo)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(small_dataset: Path, tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("models") / "test-model"
+    options = TrainOptions(epochs=40, train_views=("orig", "flip"))
+    metrics = train([small_dataset], out, catalog=build_catalog([small_dataset]), options=options)
+    return out, metrics
+
+
+def test_training_writes_a_model_directory_the_inference_api_loads(trained, small_dataset):
+    model_dir, metrics = trained
+    assert {"config.json", "catalog.json", "head.weights.h5", "metrics.json"} <= {
+        p.name for p in model_dir.iterdir()
+    }
+    assert metrics["held_out"]["cub100"]["n"] == 4 * 3
+    clf = classifier.load(model_dir)
+    assert clf.model_version == "test-model"
+    assert len(clf.config.classes) == len(SPECIES)
+    photo = sorted((small_dataset / "Blue_Jay").iterdir())[0]
+    [result] = clf.predict([photo])
+    assert result["predictions"][0]["common_name"] == "Blue Jay"  # a training photo: it must know it
+
+
+def test_four_easy_species_are_learned_well_from_sixteen_photos_each(trained):
+    _, metrics = trained
+    assert metrics["held_out"]["cub100"]["top1"] >= 0.75
+
+
+def test_the_seed_recipe_trains_without_augmentation_or_refit(small_dataset, tmp_path):
+    out = tmp_path / "seed"
+    metrics = train(
+        [small_dataset],
+        out,
+        catalog=build_catalog([small_dataset]),
+        options=TrainOptions(head="seed", epochs=8),
+    )
+    config = json.loads((out / "config.json").read_text())
+    assert config["head"] == "seed" and config["tta_flip"] is False
+    assert config["options"]["train_views"] == ["orig"] and metrics["refit_on_train_and_valid"] is False
+
+
+def test_evaluation_writes_the_report_and_its_figures(trained, small_dataset, tmp_path):
+    model_dir, _ = trained
+    report = evaluate(model_dir, [small_dataset], tmp_path / "report")
+    names = {p.name for p in (tmp_path / "report").iterdir()}
+    assert {"report.json", "report.md", "reliability-cub100.png", "confusion-cub100.png"} <= names
+    entry = report["datasets"]["cub100"]
+    assert {"top1", "top5", "macro_f1", "ece", "bird_gate_pass_rate"} <= set(entry)
+    assert entry["n"] == 12 and len(report["per_class"]) == len(SPECIES)
+    assert report["non_birds"]["n"] >= 10

@@ -1,0 +1,110 @@
+"""Stand-ins for the classifier at unit level (the integration tests use the real one)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+SPECIES = [
+    ("amegfi", "American Goldfinch", "Spinus tristis"),
+    ("houfin", "House Finch", "Haemorhous mexicanus"),
+    ("pingro", "Pine Grosbeak", "Pinicola enucleator"),
+    ("eveg", "Evening Grosbeak", "Coccothraustes vespertinus"),
+    ("comred", "Common Redpoll", "Acanthis flammea"),
+    ("norcar", "Northern Cardinal", "Cardinalis cardinalis"),
+    ("blujay", "Blue Jay", "Cyanocitta cristata"),
+]
+
+
+@dataclass(frozen=True)
+class Species:
+    key: str
+    common_name: str
+    scientific_name: str
+    ebird_code: str | None
+    rank: str = "species"
+    wikipedia_url: str = ""
+    dataset_labels: tuple[str, ...] = ()
+
+
+def wiki(scientific_name: str) -> str:
+    return "https://en.wikipedia.org/wiki/" + scientific_name.replace(" ", "_")
+
+
+class FakeCatalog:
+    def __init__(self) -> None:
+        self._by_key = {k: Species(k, c, s, k, wikipedia_url=wiki(s)) for k, c, s in SPECIES}
+
+    def __getitem__(self, key: str) -> Species:
+        return self._by_key[key]
+
+    def __iter__(self):
+        return iter(self._by_key.values())
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def search(self, q: str, limit: int = 20) -> list[Species]:
+        q = q.lower()
+        hits = [s for s in self if q in s.common_name.lower() or q in s.scientific_name.lower()]
+        return hits[:limit]
+
+
+def fake_result(
+    *, is_bird: bool = True, top_confidence: float = 0.91, model_version: str = "test-1", top_k: int = 5
+) -> dict[str, Any]:
+    rest = (1.0 - top_confidence) / max(1, top_k - 1)
+    predictions = [
+        {
+            "label": key,
+            "common_name": common,
+            "scientific_name": sci,
+            "confidence": top_confidence if i == 0 else rest,
+            "wikipedia_url": wiki(sci),
+            "ebird_code": key,
+        }
+        for i, (key, common, sci) in enumerate(SPECIES[:top_k])
+    ]
+    return {
+        "is_bird": is_bird,
+        "bird_score": 0.97 if is_bird else 0.02,
+        "model_version": model_version,
+        "predictions": predictions,
+    }
+
+
+class FakeInvalidImage(ValueError):
+    pass
+
+
+@dataclass
+class FakeClassifier:
+    """Answers with ``result`` (or raises ``error``); checks it was given decodable image bytes."""
+
+    model_version: str = "test-1"
+    result: dict[str, Any] = field(default_factory=fake_result)
+    error: BaseException | None = None
+    calls: list[int] = field(default_factory=list)
+
+    def predict(self, images: list[Any], top_k: int = 5) -> list[dict[str, Any]]:
+        self.calls.append(len(images))
+        if self.error is not None:
+            raise self.error
+        for data in images:
+            Image.open(io.BytesIO(data)).verify()
+        return [dict(self.result, model_version=self.model_version) for _ in images]
+
+
+def jpeg_bytes(size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 170, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def png_bytes(size: tuple[int, int] = (40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", size, (10, 120, 200, 255)).save(out, "PNG")
+    return out.getvalue()

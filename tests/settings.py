@@ -1,0 +1,18 @@
+"""What pytest runs with: ``birdsite.settings`` itself, after filling in test defaults.
+
+pytest-django imports settings before any conftest, so the defaults live here. Tests use real
+PostgreSQL and Redis (as ``make test`` does); each run gets its own Celery queue and Channels
+prefix, so two runs on one Redis never take each other's jobs. Subprocesses started by the tests
+inherit this environment.
+"""
+
+import os
+import uuid
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/birdsite")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+_RUN_ID = uuid.uuid4().hex[:10]
+os.environ["CELERY_QUEUE"] = f"birdsite-test-{_RUN_ID}"
+os.environ["CHANNELS_PREFIX"] = f"birdsite-test-{_RUN_ID}"
+
+from birdsite.settings import *  # noqa: E402,F403

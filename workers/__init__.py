@@ -1,0 +1,15 @@
+"""The Celery app: ``celery -A workers worker``. Tasks are thin; the work is in birdsite services."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "birdsite.settings")
+
+app = Celery("birdsite")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["workers"], related_name="tasks")
+
+__all__ = ["app"]
