@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/birdsite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint install install-dev weights clean
+.PHONY: run test lint install install-dev weights bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+# Inference benchmarks (bench/README.md): not part of the tests; prints JSON. Needs the shipped model.
+bench: install weights
+	$(PY) bench/engines.py
+	$(PY) bench/service.py
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

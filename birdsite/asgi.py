@@ -11,7 +11,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from birdsite.daphne_uploads import install as _no_twisted_form_parsing  # noqa: E402
 from birdsite.photos.routing import websocket_urlpatterns  # noqa: E402
+
+_no_twisted_form_parsing()
 
 application = ProtocolTypeRouter(
     {

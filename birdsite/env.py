@@ -116,3 +116,15 @@ def load_dotenv(path: Path, environ: MutableMapping[str, str] | None = None) -> 
     for key, value in values.items():
         env.setdefault(key, value)
     return values
+
+
+_RATE_PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+def env_rate(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
+    """A throttle rate ``N/period`` (period: second, minute, hour, day, or s/m/h/d), as DRF reads it."""
+    value = (_raw(name, environ) or default).strip()
+    count, sep, period = value.partition("/")
+    if not sep or not count.strip().isdigit() or int(count) < 1 or period.strip()[:1] not in _RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 60/minute or 1000/day")
+    return f"{int(count)}/{_RATE_PERIODS[period.strip()[0]]}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from birdsite.env import env_bool, env_float, env_int, env_list, env_optional, env_str, load_dotenv
+from birdsite.env import env_bool, env_float, env_int, env_list, env_optional, env_rate, env_str, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(Path(env_str("BIRDSITE_ENV_FILE", str(BASE_DIR / ".env"))))
@@ -59,9 +59,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "birdsite.accounts",
     "birdsite.photos",
     "birdsite.sightings",
+    "birdsite.api",
+    "birdsite.batches",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +143,64 @@ THUMBNAIL_SIZE = env_int("THUMBNAIL_SIZE", 320, minimum=32)
 CONFIDENCE_THRESHOLD = env_float("CONFIDENCE_THRESHOLD", 0.6)
 SIGHTINGS_PER_PAGE = env_int("SIGHTINGS_PER_PAGE", 24, minimum=1)
 
+# --- Batches (many files, a folder or one ZIP) ---------------------------------------------------
+# Jobs per worker task: the model runs on this many images at once.
+BATCH_CHUNK_SIZE = env_int("BATCH_CHUNK_SIZE", 16, minimum=1)
+BATCH_MAX_FILES = env_int("BATCH_MAX_FILES", 5000, minimum=1)
+BATCH_ZIP_MAX_MEMBERS = env_int("BATCH_ZIP_MAX_MEMBERS", 2000, minimum=1)
+BATCH_ZIP_MAX_BYTES = env_int("BATCH_ZIP_MAX_BYTES", 4 * 1024**3, minimum=1)
+# Uncompressed size over compressed size, for the whole archive and for each member (zip bombs).
+BATCH_ZIP_MAX_RATIO = env_int("BATCH_ZIP_MAX_RATIO", 50, minimum=1)
+
+# --- REST API (/api/v1/, birdsite/api) -----------------------------------------------------------
+# Throttle rates are "N/second|minute|hour|day"; uploads count per user and per client IP.
+API_THROTTLE_RATES = {
+    "upload_user": env_rate("API_UPLOAD_RATE_USER", "120/hour"),
+    "upload_ip": env_rate("API_UPLOAD_RATE_IP", "240/hour"),
+    "token_ip": env_rate("API_TOKEN_RATE_IP", "20/hour"),
+}
+# Proxies in front of daphne whose X-Forwarded-For is trusted; 0 = use the socket's address.
+API_NUM_PROXIES = env_int("API_NUM_PROXIES", 0, minimum=0)
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20, minimum=1)
+# ?wait=N on a classification holds the answer at most this long; at most this many at once.
+API_WAIT_MAX_SECONDS = env_int("API_WAIT_MAX_SECONDS", 30, minimum=0)
+API_WAIT_MAX_CONCURRENT = env_int("API_WAIT_MAX_CONCURRENT", 32, minimum=1)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "birdsite.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "birdsite.api.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "birdsite.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "birdsite.api.exceptions.exception_handler",
+    "NUM_PROXIES": API_NUM_PROXIES,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "birdsite API",
+    "DESCRIPTION": "Identify birds in photos, keep sightings. Guide: docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from the installed sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ClassificationStatusEnum": "birdsite.photos.models.ClassificationJob.Status",
+        "BatchStatusEnum": "birdsite.batches.models.Batch.Status",
+    },
+}
+
 # --- Redis, Celery, Channels ---------------------------------------------------------------------
 REDIS_URL = env_optional("REDIS_URL")
 
@@ -160,6 +223,20 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     }
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Tasks routed to the "gpu" queue when BIRDSITE_GPU_QUEUE is on (workers/routing.py); everything else
+# stays on CELERY_TASK_DEFAULT_QUEUE. Turn it on only where a gpu-worker consumes that queue.
+CELERY_TASK_ROUTES = ("workers.routing.route_task",)
+GPU_QUEUE_ENABLED = env_bool("BIRDSITE_GPU_QUEUE", False)
+
+# --- Inference (classifier/engines.py, workers/microbatch.py) ------------------------------------
+# tensorflow | litert | auto (the fastest engine whose predictions match TensorFlow's).
+BIRDSITE_ENGINE = env_str("BIRDSITE_ENGINE", "auto").lower()
+if BIRDSITE_ENGINE not in ("auto", "litert", "tensorflow"):
+    raise ImproperlyConfigured(f"BIRDSITE_ENGINE={BIRDSITE_ENGINE!r}: choose auto, litert or tensorflow")
+# Most images per forward pass: single uploads waiting together share one; batch chunks run in these.
+BIRDSITE_BATCH_SIZE = env_int("BIRDSITE_BATCH_SIZE", 32, minimum=1)
+# How long a task that claimed one upload looks for others to run with it.
+BIRDSITE_BATCH_WAIT_MS = env_int("BIRDSITE_BATCH_WAIT_MS", 5, minimum=0)
 # Directory of the model to serve; empty means the classifier's default model.
 MODEL_DIR = env_optional("MODEL_DIR")
 # Load the model as each worker process starts (in a thread, after fork) instead of on the first job.

@@ -4,6 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("birdsite.accounts.urls")),
+    path("api/v1/", include("birdsite.api.urls")),
     path("", include("birdsite.sightings.urls")),
+    path("batches/", include("birdsite.batches.urls")),
     path("", include("birdsite.photos.urls")),
 ]

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 __all__ = ["Classifier", "InvalidImage", "default_catalog", "default_model_dir", "load", "open_image"]
 
 
-def load(model_dir=None) -> Classifier:
+def load(model_dir=None, **options) -> Classifier:
+    """``classifier.engine.load``: options ``engine`` (tensorflow|litert|auto) and ``batch_size``."""
     from classifier.engine import load as _load
 
-    return _load(model_dir)
+    return _load(model_dir, **options)
 
 
 def default_model_dir():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class TensorFlowEngine:
         )
         imagenet_logits = base.get_layer("reshape_2").output
         model = keras.Model(base.input, [head(head_input), imagenet_logits])
+        self.keras_model = model  # what the LiteRT engine converts (classifier/engines.py)
         self._run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,20 +83,27 @@ class TensorFlowEngine:
 class Classifier:
     """A trained model: species with calibrated confidence, and whether there is a bird at all."""
 
-    def __init__(self, model_dir: Path):
+    def __init__(self, model_dir: Path, *, engine: str | None = None, batch_size: int = BATCH_SIZE):
+        from classifier import engines
+
         self.config = ModelConfig.read(model_dir)
         self.model_version = self.config.version
         self.catalog = Catalog.load(model_dir / "catalog.json")
-        self._engine = TensorFlowEngine(self.config)
-        self._lock = threading.Lock()  # one forward pass at a time; TF already uses every core
+        self.batch_size = batch_size
+        # Flip TTA doubles the work for ~1 point top-1; $BIRDSITE_TTA=on|off overrides the model's choice.
+        tta = os.environ.get("BIRDSITE_TTA", "").strip().lower()
+        self.tta_flip = {"on": True, "off": False}.get(tta, self.config.tta_flip)
+        self._engine = engines.create(self.config, engine)  # engine None: $BIRDSITE_ENGINE, else auto
+        self.engine_name = self._engine.name
+        self._lock = threading.Lock()  # one forward pass at a time; the engine already uses every core
 
     def predict_arrays(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated species probabilities and bird scores for a uint8 ``(N, 224, 224, 3)`` batch."""
         n = len(batch)
-        inputs = np.concatenate([batch, batch[:, :, ::-1]]) if self.config.tta_flip else batch
+        inputs = np.concatenate([batch, batch[:, :, ::-1]]) if self.tta_flip else batch
         with self._lock:
             species, imagenet_logits = self._engine(inputs)
-        if self.config.tta_flip:
+        if self.tta_flip:
             species = (species[:n] + species[n:]) / 2
             imagenet_logits = imagenet_logits[:n]
         probs = metrics.softmax(species, self.config.temperature)
@@ -105,8 +114,8 @@ class Classifier:
         """One result per image, in order. Raises ``InvalidImage`` if any input cannot be decoded;
         callers that must not lose the rest decode with ``open_image`` first."""
         results: list[dict] = []
-        for start in range(0, len(items), BATCH_SIZE):
-            batch = images.load_batch(list(items[start : start + BATCH_SIZE]))
+        for start in range(0, len(items), self.batch_size):
+            batch = images.load_batch(list(items[start : start + self.batch_size]))
             probs, bird_scores = self.predict_arrays(batch)
             results += [self._result(p, float(b), top_k) for p, b in zip(probs, bird_scores, strict=True)]
         return results
@@ -133,6 +142,13 @@ class Classifier:
         }
 
 
-def load(model_dir: str | Path | None = None) -> Classifier:
-    """Load a model directory (default: the shipped model). Slow: do it once per process."""
-    return Classifier(Path(model_dir) if model_dir else default_model_dir())
+def load(
+    model_dir: str | Path | None = None, *, engine: str | None = None, batch_size: int = BATCH_SIZE
+) -> Classifier:
+    """Load a model directory (default: the shipped model). Slow: do it once per process.
+
+    ``engine``: ``tensorflow``, ``litert`` or ``auto``; None reads ``$BIRDSITE_ENGINE`` (default auto).
+    """
+    return Classifier(
+        Path(model_dir) if model_dir else default_model_dir(), engine=engine, batch_size=batch_size
+    )

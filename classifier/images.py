@@ -73,11 +73,22 @@ def to_array(image: Image.Image) -> np.ndarray:
     return np.asarray(resized, dtype=np.uint8)
 
 
-def preprocess(batch: np.ndarray) -> np.ndarray:
-    """MobileNet's input scaling, ``x / 127.5 - 1``, as ``keras.applications.mobilenet.preprocess_input``."""
-    return batch.astype(np.float32) / 127.5 - 1.0
+def preprocess(batch: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """MobileNet's input scaling, ``x / 127.5 - 1``, as ``keras.applications.mobilenet.preprocess_input``.
+
+    ``out`` (float32, the batch's shape) receives the result in place, e.g. an inference engine's input
+    tensor; the arithmetic is the same float32 divide-then-subtract either way, so the values are identical.
+    """
+    if out is None:
+        return batch.astype(np.float32) / 127.5 - 1.0
+    np.divide(batch, np.float32(127.5), out=out, dtype=np.float32)
+    np.subtract(out, np.float32(1.0), out=out)
+    return out
 
 
 def load_batch(items: list[ImageInput]) -> np.ndarray:
     """Decode many inputs into one uint8 batch (raises ``InvalidImage`` on the first bad one)."""
-    return np.stack([to_array(open_image(item)) for item in items])
+    batch = np.empty((len(items), INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    for i, item in enumerate(items):
+        batch[i] = to_array(open_image(item))  # written in place: no list of arrays, no stack copy
+    return batch

@@ -75,12 +75,7 @@ def load_features(data_dirs: list[Path], catalog, options: TrainOptions, views: 
     classes = sorted({s.label for s in samples})
     index = {c: i for i, c in enumerate(classes)}
     paths = [s.path for s in samples]
-    extractor = None
-    maps = {}
-    for view in sorted(views):
-        if extractor is None and not features._cache_file(paths, view).exists():
-            extractor = features.feature_extractor()
-        maps[view] = features.compute_feature_maps(paths, view, extractor=extractor)
+    maps = {view: features.compute_feature_maps(paths, view) for view in sorted(views)}
     return FeatureSet(samples, classes, np.array([index[s.label] for s in samples]), maps)
 
 

@@ -9,8 +9,7 @@ from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from birdsite.photos import services
-from workers import model
+from workers import microbatch, model
 
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
@@ -26,8 +25,13 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
     max_retries=8,
 )
 def classify(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
-    outcome = services.job_process(
-        job_id=job_id, get_classifier=model.get_classifier, invalid_image=model.invalid_image_errors()
+    # Other uploads waiting right now share this forward pass (workers/microbatch.py).
+    outcome = microbatch.jobs_process_together(
+        job_id=job_id,
+        classify_many=lambda images: model.classify_many(images, top_k=5),
+        invalid_image=model.invalid_image_errors(),
+        batch_size=settings.BIRDSITE_BATCH_SIZE,
+        wait_seconds=settings.BIRDSITE_BATCH_WAIT_MS / 1000,
     )
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in, max_retries=None)

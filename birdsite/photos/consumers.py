@@ -31,3 +31,6 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
 
     async def job_update(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "job", "job": event["job"]})
+
+    async def batch_update(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "batch", "batch": event["batch"]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +25,33 @@ def current_predictions(job: ClassificationJob) -> list[Prediction]:
     """The predictions of the model version that last finished this job, best first."""
     if not job.model_version:
         return []
+    prefetched = getattr(job, "_prefetched_objects_cache", {}).get("predictions")
+    if prefetched is not None:  # a list page prefetched them: no query per job
+        return sorted((p for p in prefetched if p.model_version == job.model_version), key=lambda p: p.rank)
     return list(job.predictions.filter(model_version=job.model_version).order_by("rank"))
+
+
+def job_wait(*, job: ClassificationJob, timeout: float, max_interval: float = 0.5) -> ClassificationJob:
+    """Hold until ``job`` finishes or ``timeout`` seconds pass; returns the job as it then is.
+
+    Polls one column of one row by primary key, every 50 ms at first, backing off to
+    ``max_interval``; the whole row is read again only when its status changes.
+    """
+    deadline = time.monotonic() + timeout
+    interval = 0.05
+    while not job.is_finished:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        time.sleep(min(interval, left))
+        interval = min(interval * 1.5, max_interval)
+        status = ClassificationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first()
+        if status != job.status:
+            fresh = ClassificationJob.objects.select_related("photo").filter(pk=job.pk).first()
+            if fresh is None:  # deleted meanwhile
+                break
+            job = fresh
+    return job
 
 
 def job_verdict(job: ClassificationJob, predictions: list[Prediction]) -> str:

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from birdsite.photos import push
+from birdsite.photos.exif import read_metadata
 from birdsite.photos.images import UploadRejected, check_image
 from birdsite.photos.models import ClassificationJob, Photo, Prediction
 
@@ -44,6 +45,7 @@ def photo_create(*, owner: AbstractBaseUser, data: bytes, filename: str = "") ->
         max_pixels=settings.UPLOAD_MAX_PIXELS,
         thumbnail_size=settings.THUMBNAIL_SIZE,
     )
+    meta = read_metadata(data, default_tz=timezone.get_default_timezone())
     photo = Photo(
         owner_id=owner.pk,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -52,6 +54,10 @@ def photo_create(*, owner: AbstractBaseUser, data: bytes, filename: str = "") ->
         width=checked.width,
         height=checked.height,
         size_bytes=len(data),
+        taken_at=meta.taken_at,
+        latitude=meta.latitude,
+        longitude=meta.longitude,
+        camera=meta.camera,
     )
     photo.image.save(f"upload{checked.suffix}", ContentFile(data), save=False)
     photo.thumbnail.save("thumb.jpg", ContentFile(checked.thumbnail_jpeg), save=False)
@@ -88,6 +94,21 @@ def job_claim(*, job_id: int) -> int | None:
     if not taken:
         return None
     return ClassificationJob.objects.values_list("attempts", flat=True).get(pk=job_id)
+
+
+def jobs_claim_pending(*, job_ids: list[int]) -> dict[int, int]:
+    """``job_claim`` for many PENDING jobs with one conditional UPDATE: {job id: attempt} of those taken.
+
+    The claim's own ``started_at`` tells which rows this call took (another claimer's rows differ).
+    """
+    if not job_ids:
+        return {}
+    now = timezone.now()
+    ClassificationJob.objects.filter(pk__in=job_ids, status=Status.PENDING).update(
+        status=Status.RUNNING, started_at=now, progress=10, attempts=F("attempts") + 1, error=""
+    )
+    taken = ClassificationJob.objects.filter(pk__in=job_ids, status=Status.RUNNING, started_at=now)
+    return dict(taken.values_list("pk", "attempts"))
 
 
 @transaction.atomic

@@ -11,3 +11,24 @@ class SightingEditForm(forms.Form):
     # A catalog key; "" means "no bird here". Absent means "keep the species, just save notes".
     species_key = forms.CharField(required=False, max_length=64)
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SightingPlaceForm(forms.Form):
+    """When and where; filled from the photo's EXIF, the owner corrects it."""
+
+    observed_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    location_name = forms.CharField(required=False, max_length=200)
+    latitude = forms.FloatField(required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(required=False, min_value=-180, max_value=180)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise forms.ValidationError("Give both latitude and longitude, or neither.")
+        return data
+
+
+class ExportForm(forms.Form):
+    unconfirmed = forms.BooleanField(required=False)
+    date_from = forms.DateField(required=False)
+    date_to = forms.DateField(required=False)

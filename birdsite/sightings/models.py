@@ -20,6 +20,10 @@ class Sighting(models.Model):
     confirmed = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
     observed_at = models.DateTimeField()
+    # Where: from the photo's EXIF GPS, editable; private to the owner (never in a URL).
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    location_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

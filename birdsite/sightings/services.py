@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 
 from birdsite.photos.models import ClassificationJob
@@ -28,7 +30,9 @@ def sighting_create_for_job(*, job: ClassificationJob) -> Sighting:
         species_key=top.label if named else "",
         common_name=top.common_name if named else "",
         scientific_name=top.scientific_name if named else "",
-        observed_at=job.photo.created_at,
+        observed_at=job.photo.taken_at or job.photo.created_at,
+        latitude=job.photo.latitude,
+        longitude=job.photo.longitude,
     )
 
 
@@ -69,6 +73,28 @@ def sighting_update(
         sighting.notes = notes.strip()
     if confirmed is not None:
         sighting.confirmed = confirmed
+    sighting.full_clean(exclude=["photo", "owner", "job"])
+    sighting.save()
+    return sighting
+
+
+@transaction.atomic
+def sighting_set_place(
+    *,
+    sighting: Sighting,
+    observed_at: dt.datetime | None = None,
+    location_name: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> Sighting:
+    """Correct when and where (EXIF gave the first guess); latitude/longitude go together or not at all."""
+    if (latitude is None) != (longitude is None):
+        raise ValueError("Give both latitude and longitude, or neither.")
+    if observed_at is not None:
+        sighting.observed_at = observed_at
+    if location_name is not None:
+        sighting.location_name = location_name.strip()[:200]
+    sighting.latitude, sighting.longitude = latitude, longitude
     sighting.full_clean(exclude=["photo", "owner", "job"])
     sighting.save()
     return sighting

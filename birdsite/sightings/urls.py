@@ -1,12 +1,17 @@
 from django.urls import path
 
-from birdsite.sightings import views
+from birdsite.sightings import extra_views, views
 
 app_name = "sightings"
 urlpatterns = [
     path("sightings/", views.sighting_list, name="list"),
     path("sightings/<int:pk>/", views.sighting_detail, name="detail"),
     path("sightings/<int:pk>/delete/", views.sighting_delete, name="delete"),
+    path("sightings/<int:pk>/place/", extra_views.sighting_place, name="place"),
+    path("sightings/export.csv", extra_views.export_csv, name="export-csv"),
+    path("sightings/ebird.csv", extra_views.export_ebird, name="export-ebird"),
+    path("lifelist/", extra_views.lifelist, name="lifelist"),
+    path("lifelist/<int:year>/", extra_views.lifelist, name="lifelist-year"),
     path("species/search.json", views.species_search, name="species-search"),
     path("species/<str:key>/", views.species_detail, name="species"),
 ]

@@ -69,3 +69,18 @@ def test_preprocessing_matches_keras_mobilenet():
     batch = np.random.default_rng(2).integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
     expected = mobilenet.preprocess_input(batch.astype(np.float32))
     np.testing.assert_allclose(images.preprocess(batch), expected, atol=1e-6)
+
+
+def test_preprocessing_into_an_engines_buffer_gives_the_same_values_as_training():
+    batch = np.random.default_rng(2).integers(0, 256, (3, 224, 224, 3), dtype=np.uint8)
+    out = np.empty(batch.shape, np.float32)
+    assert images.preprocess(batch, out=out) is out
+    np.testing.assert_array_equal(out, images.preprocess(batch))
+    assert images.preprocess(batch).dtype == np.float32
+
+
+def test_a_decoded_batch_equals_the_images_decoded_one_by_one(tmp_path):
+    rng = np.random.default_rng(4)
+    items = [encode(Image.fromarray(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8))) for _ in range(3)]
+    expected = np.stack([images.to_array(images.open_image(item)) for item in items])
+    np.testing.assert_array_equal(images.load_batch(items), expected)

@@ -62,7 +62,7 @@ def fake_classifier_module(monkeypatch: pytest.MonkeyPatch):
     class InvalidImage(ValueError):
         pass
 
-    def load(model_dir: str | None = None) -> FakeClassifier:
+    def load(model_dir: str | None = None, **options: object) -> FakeClassifier:
         loads.append(model_dir)
         return FakeClassifier(model_version="loaded")
 

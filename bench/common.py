@@ -1,0 +1,73 @@
+"""Helpers shared by the bench scripts: timing, percentiles, machine description."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+CEILING_IMAGES_PER_SECOND = 120.0  # issue 7: 2 cores × ~135 GFLOP/s fp32 / ~1.1 GFLOP per image
+SHARED_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "birds" / "cub100"
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        model = next((line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line), "")
+    except OSError:
+        pass
+    return {
+        "cpu": model or platform.processor(),
+        "cores": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def timed(run: Callable[[], object], *, images_per_call: int, seconds: float, min_calls: int = 5) -> dict:
+    """Call ``run`` repeatedly (after one warm-up) for about ``seconds``; images/s and per-call latency."""
+    run()
+    latencies: list[float] = []
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds or len(latencies) < min_calls:
+        t = time.perf_counter()
+        run()
+        latencies.append(time.perf_counter() - t)
+    return summary(latencies, images_per_call)
+
+
+def summary(latencies: list[float], images_per_call: int) -> dict:
+    total = sum(latencies)
+    ordered = sorted(latencies)
+    return {
+        "images_per_s": round(images_per_call * len(latencies) / total, 1),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000, 1),
+        "calls": len(latencies),
+    }
+
+
+def beside(result: dict, baseline_images_per_s: float) -> dict:
+    return {
+        **result,
+        "x_baseline": round(result["images_per_s"] / baseline_images_per_s, 2),
+        "of_ceiling": round(result["images_per_s"] / CEILING_IMAGES_PER_SECOND, 2),
+    }
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def photos(n: int) -> list[Path]:
+    found = sorted(p for d in sorted(SHARED_PHOTOS.iterdir()) if d.is_dir() for p in sorted(d.iterdir()))
+    if len(found) < n:
+        raise SystemExit(f"need {n} photos under {SHARED_PHOTOS}, found {len(found)}")
+    step = len(found) // n
+    return found[::step][:n]

@@ -1,0 +1,78 @@
+"""Every API error is JSON ``{"code", "message"[, "details"]}``: a stable ``code``, a ``message`` for people.
+
+Upload refusals from the photo services (``UploadRejected``) keep their own codes and get the HTTP
+status that names them: 413 for too large, 415 for not an image we take, 400 for a damaged one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from birdsite.photos.images import UploadRejected
+
+UPLOAD_STATUS = {
+    "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    "too_many_pixels": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    "not_an_image": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    "unsupported_format": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    "empty": status.HTTP_400_BAD_REQUEST,
+    "corrupt": status.HTTP_400_BAD_REQUEST,
+}
+
+
+class ApiError(exceptions.APIException):
+    """An error with a chosen status, stable code and message (and optional details)."""
+
+    def __init__(
+        self, *, code: str, message: str, status_code: int = 400, details: Any | None = None
+    ) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.details = details
+
+
+def upload_error(exc: UploadRejected) -> ApiError:
+    return ApiError(code=exc.code, message=exc.message, status_code=UPLOAD_STATUS.get(exc.code, 400))
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, UploadRejected):
+        return upload_error(exc)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound("Not found.")
+    if isinstance(exc, RequestDataTooBig):
+        return ApiError(code="too_large", message="The request body is too large.", status_code=413)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return ApiError(code="too_many_parts", message="The request has too many fields or files.")
+    return exc
+
+
+def _body(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, ApiError):
+        body = {"code": exc.detail.code, "message": str(exc.detail)}
+        if exc.details is not None:
+            body["details"] = exc.details
+        return body
+    if isinstance(exc, exceptions.ValidationError):
+        return {"code": "invalid", "message": "The request is not valid.", "details": exc.get_full_details()}
+    if isinstance(exc, exceptions.Throttled):
+        return {"code": "throttled", "message": str(exc.detail), "details": {"retry_after": exc.wait}}
+    detail = exc.detail
+    code = getattr(detail, "code", None) or exc.default_code
+    return {"code": str(code), "message": str(detail)}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler (status, ``WWW-Authenticate``, ``Retry-After``, rollback) with our body."""
+    exc = _translate(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    response.data = _body(exc)
+    return response

@@ -1,0 +1,199 @@
+"""Shapes in and out of the API. Input serializers check shapes only; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from birdsite.api.models import ApiToken
+from birdsite.photos.models import ClassificationJob, Prediction
+from birdsite.photos.selectors import current_predictions, job_verdict
+from birdsite.sightings.models import Sighting
+
+# --- Tokens --------------------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False, style={"input_type": "password"})
+    name = serializers.CharField(
+        max_length=100, required=False, default="API token", help_text='Tells your tokens apart: "phone".'
+    )
+
+
+class TokenCreatedSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Shown once. Send it as `Authorization: Token <token>`.")
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(help_text="Whether this request was made with it.")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "current"]
+
+    def get_current(self, token: ApiToken) -> bool:
+        auth = getattr(self.context.get("request"), "auth", None)
+        return isinstance(auth, ApiToken) and auth.pk == token.pk
+
+
+# --- Classifications -----------------------------------------------------------------------------
+
+
+class ClassificationCreateSerializer(serializers.Serializer):
+    # Checked by content in the photo services, not by name or declared type.
+    image = serializers.FileField(allow_empty_file=True, use_url=False)
+
+
+class ClassificationAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ClassificationJob.Status.choices)
+    url = serializers.URLField(help_text="Poll this (optionally with `?wait=N`) for the result.")
+
+
+class ClassificationWaitSerializer(serializers.Serializer):
+    wait = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        default=0,
+        help_text="Seconds to hold the answer until the job finishes (capped by the server).",
+    )
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    ebird_code = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "rank",
+            "label",
+            "common_name",
+            "scientific_name",
+            "confidence",
+            "wikipedia_url",
+            "ebird_code",
+        ]
+
+    def get_ebird_code(self, prediction: Prediction) -> str | None:
+        return prediction.ebird_code or None
+
+
+VERDICTS = ["pending", "running", "failed", "no_bird", "sure", "unsure"]
+
+
+class ClassificationSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    verdict = serializers.SerializerMethodField()
+    predictions = serializers.SerializerMethodField()
+    photo = serializers.IntegerField(source="photo_id", read_only=True)
+    sighting = serializers.SerializerMethodField(help_text="The sighting this photo became, once finished.")
+
+    class Meta:
+        model = ClassificationJob
+        fields = [
+            "id",
+            "url",
+            "status",
+            "progress",
+            "verdict",
+            "is_bird",
+            "bird_score",
+            "predictions",
+            "model_version",
+            "error",
+            "photo",
+            "sighting",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def _predictions(self, job: ClassificationJob) -> list[Prediction]:
+        cache = self.context.setdefault("_predictions", {})
+        if job.pk not in cache:
+            cache[job.pk] = current_predictions(job)
+        return cache[job.pk]
+
+    def get_url(self, job: ClassificationJob) -> str:
+        return reverse("api:classification-detail", args=[job.pk], request=self.context.get("request"))
+
+    @extend_schema_field(serializers.ChoiceField(choices=VERDICTS))
+    def get_verdict(self, job: ClassificationJob) -> str:
+        return job_verdict(job, self._predictions(job))
+
+    @extend_schema_field(PredictionSerializer(many=True))
+    def get_predictions(self, job: ClassificationJob) -> list[dict[str, Any]]:
+        return PredictionSerializer(self._predictions(job), many=True).data
+
+    def get_sighting(self, job: ClassificationJob) -> int | None:
+        sighting = getattr(job, "sighting", None) if job.is_finished else None
+        return sighting.pk if sighting is not None else None
+
+
+# --- Sightings and species -----------------------------------------------------------------------
+
+
+class SightingSerializer(serializers.ModelSerializer):
+    photo = serializers.IntegerField(source="photo_id", read_only=True)
+    classification = serializers.IntegerField(source="job_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Sighting
+        fields = [
+            "id",
+            "species_key",
+            "common_name",
+            "scientific_name",
+            "confirmed",
+            "notes",
+            "observed_at",
+            "location_name",
+            "latitude",
+            "longitude",
+            "photo",
+            "classification",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class SightingFilterSerializer(serializers.Serializer):
+    species = serializers.CharField(required=False, max_length=64, help_text="A species key (eBird code).")
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+
+class SightingUpdateSerializer(serializers.Serializer):
+    species_key = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, help_text='A catalog key; "" means no bird.'
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    confirmed = serializers.BooleanField(required=False)
+    observed_at = serializers.DateTimeField(required=False)
+    location_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+
+    PLACE_FIELDS = ("observed_at", "location_name", "latitude", "longitude")
+
+
+class SpeciesQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=100, help_text="Part of a common or scientific name.")
+    limit = serializers.IntegerField(min_value=1, max_value=50, required=False, default=20)
+
+
+class SpeciesSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    common_name = serializers.CharField()
+    scientific_name = serializers.CharField()
+    ebird_code = serializers.CharField(allow_null=True)
+    wikipedia_url = serializers.CharField(allow_blank=True)

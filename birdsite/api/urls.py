@@ -1,0 +1,26 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from birdsite.api import apis, apis_records
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", apis.TokenObtainApi.as_view(), name="token-obtain"),
+    path("auth/tokens/", apis.TokenListApi.as_view(), name="token-list"),
+    path("auth/tokens/<int:pk>/", apis.TokenDetailApi.as_view(), name="token-detail"),
+    path("classifications/", apis.ClassificationListApi.as_view(), name="classification-list"),
+    path("classifications/<int:pk>/", apis.ClassificationDetailApi.as_view(), name="classification-detail"),
+    path("sightings/", apis.SightingListApi.as_view(), name="sighting-list"),
+    path("sightings/<int:pk>/", apis.SightingDetailApi.as_view(), name="sighting-detail"),
+    path("species/", apis.SpeciesSearchApi.as_view(), name="species-search"),
+    path("species/<str:key>/", apis.SpeciesDetailApi.as_view(), name="species-detail"),
+    path("batches/", apis_records.BatchListApi.as_view(), name="batch-list"),
+    path("batches/<int:pk>/", apis_records.BatchDetailApi.as_view(), name="batch-detail"),
+    path("batches/<int:pk>/cancel/", apis_records.BatchCancelApi.as_view(), name="batch-cancel"),
+    path("lifelist/", apis_records.LifeListApi.as_view(), name="lifelist"),
+    path("exports/sightings.csv", apis_records.SightingsCsvApi.as_view(), name="export-csv"),
+    path("exports/ebird.csv", apis_records.EbirdCsvApi.as_view(), name="export-ebird"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^", apis.UnknownPathApi.as_view(), name="unknown"),
+]

@@ -1,0 +1,151 @@
+"""Reading photos out of an uploaded ZIP without trusting it (standard library only).
+
+The archive is checked as a whole before anything is stored: too many members, too much
+uncompressed data, a compression ratio no photo reaches (zip bombs), path traversal or absolute
+names, symlinks, nested archives and encrypted members refuse the whole archive, listing every
+problem. Members are never extracted by name: their bytes are read (bounded by the declared size,
+which the CRC check then holds the data to) and stored under their SHA-256 like any upload.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import IO
+
+from birdsite.photos.images import UploadRejected
+
+NESTED_SUFFIXES = {
+    ".zip", ".jar", ".tar", ".tgz", ".gz", ".bz2", ".tbz2", ".xz", ".txz", ".zst", ".7z", ".rar", ".cab",
+    ".iso", ".lz", ".lzma", ".z",
+}  # fmt: skip
+NESTED_MAGIC = (
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x28\xb5\x2f\xfd",
+)
+# Ratios are only meaningful for members big enough to matter.
+RATIO_FLOOR_BYTES = 1024 * 1024
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    code: str
+    message: str
+
+
+class ArchiveRefused(ValueError):
+    """The whole archive is refused; ``problems`` lists why (per member where it applies)."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.code = "archive_refused"
+        self.message = message
+        self.problems = problems or []
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_members: int
+    max_total_bytes: int
+    max_ratio: int
+    max_file_bytes: int
+
+
+def _is_ignorable(name: str) -> bool:
+    """Directories and the files operating systems add on their own (macOS resource forks)."""
+    parts = PurePosixPath(name).parts
+    return name.endswith("/") or not parts or parts[0] == "__MACOSX" or parts[-1].startswith(".")
+
+
+def _member_problem(info: zipfile.ZipInfo, max_ratio: int) -> Problem | None:
+    name = info.filename
+    normalized = name.replace("\\", "/")
+    if "\x00" in name or normalized.startswith("/") or _DRIVE.match(normalized):
+        return Problem(name, "absolute_path", "An absolute path is not allowed in the archive.")
+    if ".." in PurePosixPath(normalized).parts:
+        return Problem(name, "path_traversal", "A name that climbs out of the archive ('..') is not allowed.")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return Problem(name, "symlink", "Symbolic links are not allowed in the archive.")
+    if info.flag_bits & 0x1:
+        return Problem(name, "encrypted", "Encrypted members cannot be read.")
+    if PurePosixPath(normalized).suffix.lower() in NESTED_SUFFIXES:
+        return Problem(name, "nested_archive", "Archives inside the archive are not opened.")
+    if info.file_size >= RATIO_FLOOR_BYTES and info.file_size > info.compress_size * max_ratio:
+        return Problem(name, "zip_bomb", "This member expands far more than any photo does (zip bomb).")
+    return None
+
+
+def check_archive(archive: IO[bytes], limits: Limits) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """Open and check ``archive``; the members worth reading, in archive order, or ``ArchiveRefused``."""
+    archive.seek(0, 2)
+    archive_size = archive.tell()
+    archive.seek(0)
+    try:
+        zf = zipfile.ZipFile(archive)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ArchiveRefused(f"This is not a ZIP archive we can read ({exc}).") from exc
+    if len(infos) > limits.max_members:
+        raise ArchiveRefused(
+            f"The archive has {len(infos)} members; the limit is {limits.max_members}.",
+            [Problem("", "too_many_members", f"{len(infos)} members > {limits.max_members}")],
+        )
+    problems = [p for p in (_member_problem(info, limits.max_ratio) for info in infos) if p is not None]
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_total_bytes:
+        problems.append(
+            Problem("", "too_large", f"{total / 1e6:.0f} MB uncompressed; the limit is "
+                    f"{limits.max_total_bytes / 1e6:.0f} MB.")
+        )  # fmt: skip
+    if total >= RATIO_FLOOR_BYTES and total > max(archive_size, 1) * limits.max_ratio:
+        problems.append(Problem("", "zip_bomb", f"The archive expands {total / max(archive_size, 1):.0f}×."))
+    if problems:
+        zf.close()
+        raise ArchiveRefused(_summary(problems), problems)
+    return zf, [info for info in infos if not _is_ignorable(info.filename)]
+
+
+def _summary(problems: list[Problem]) -> str:
+    first = problems[0]
+    where = f" ({first.name})" if first.name else ""
+    more = f" and {len(problems) - 1} more problem(s)" if len(problems) > 1 else ""
+    return f"The archive was refused: {first.message}{where}{more}."
+
+
+def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, max_file_bytes: int) -> bytes:
+    """The member's bytes, or ``UploadRejected`` for this member only."""
+    if info.file_size > max_file_bytes:
+        raise UploadRejected(
+            "too_large",
+            f"The file is {info.file_size / 1e6:.1f} MB; the limit is {max_file_bytes / 1e6:.0f} MB.",
+        )
+    try:
+        with zf.open(info) as fh:
+            data = fh.read(max_file_bytes + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise UploadRejected("corrupt", f"This member of the archive is damaged ({exc}).") from exc
+    if data.startswith(NESTED_MAGIC):
+        raise UploadRejected("nested_archive", "Archives inside the archive are not opened.")
+    return data
+
+
+def iter_members(
+    zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], *, max_file_bytes: int
+) -> Iterator[tuple[str, bytes | None, UploadRejected | None]]:
+    """``(name, data, None)`` for each readable member, ``(name, None, refusal)`` for the others."""
+    for info in infos:
+        try:
+            yield info.filename, read_member(zf, info, max_file_bytes=max_file_bytes), None
+        except UploadRejected as exc:
+            yield info.filename, None, exc

@@ -1,0 +1,194 @@
+/* Batches: choose or drop many files, a folder or a ZIP; upload them in groups; show live progress
+   (WebSocket push first, polling as fallback) and, once finished, every file's outcome. */
+(function () {
+  "use strict";
+  var GROUP = 32;  // files per request (Django accepts at most 100 per request)
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function duration(s) {
+    if (s === null || s === undefined) return "—";
+    s = Math.round(s);
+    return s >= 60 ? Math.floor(s / 60) + " min " + (s % 60) + " s" : s + " s";
+  }
+
+  function renderItems(root, items) {
+    var body = root.querySelector("[data-batch-items]");
+    if (!body) return;
+    body.replaceChildren();
+    items.forEach(function (it) {
+      var row = el("tr", { "data-outcome": it.outcome });
+      var name = el("td");
+      if (it.sighting_url) name.appendChild(el("a", { href: it.sighting_url }, it.name));
+      else if (it.job_url) name.appendChild(el("a", { href: it.job_url }, it.name));
+      else name.textContent = it.name;
+      row.appendChild(name);
+      row.appendChild(el("td", {}, it.outcome));
+      row.appendChild(el("td", {}, it.species || it.reason || ""));
+      body.appendChild(row);
+    });
+    root.dataset.itemsLoaded = "true";
+  }
+
+  function render(root, b) {
+    ["status", "percent", "done", "failed", "total"].forEach(function (k) { root.dataset[k] = b[k]; });
+    var bar = root.querySelector("[data-batch-bar]");
+    bar.style.width = b.percent + "%";
+    bar.parentNode.setAttribute("aria-valuenow", b.percent);
+    root.querySelector("[data-batch-counts]").textContent =
+      b.done + " done · " + b.failed + " failed" + (b.cancelled ? " · " + b.cancelled + " cancelled" : "") +
+      " · " + b.total + " in all" + (b.duplicates ? " (" + b.duplicates + " already seen)" : "");
+    root.querySelector("[data-batch-rate]").textContent = b.finished
+      ? (b.status === "cancelled" ? "Cancelled." : "Finished.") +
+        (b.images_per_second ? " " + b.images_per_second.toFixed(1) + " images/s." : "")
+      : (b.images_per_second ? b.images_per_second.toFixed(1) + " images/s · about " + duration(b.seconds_left) + " left"
+                             : "Waiting for a worker…");
+    var cancel = root.querySelector("[data-batch-cancel]");
+    if (cancel) { cancel.hidden = b.finished; cancel.action = b.cancel_url; }
+    var link = root.querySelector("[data-batch-link]");
+    if (link) { link.href = b.url; link.hidden = false; }
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; });
+  }
+
+  /* Keep `root` current until the batch finishes; data-via says how the last state arrived. */
+  function mount(root, batch) {
+    var done = false, socket = null, timer = null, delay = 700;
+    function apply(next, via) {
+      if (done || !next || next.id !== batch.id) return;
+      batch = next;
+      render(root, batch);
+      root.dataset.via = via;
+      if (batch.finished) {
+        done = true;
+        if (socket) socket.close();
+        clearTimeout(timer);
+        getJSON(batch.items_url).then(function (data) { if (data) renderItems(root, data.items); });
+        root.dispatchEvent(new CustomEvent("batch:finished", { detail: batch, bubbles: true }));
+      }
+    }
+    function poll() {
+      if (done) return;
+      getJSON(batch.status_url).then(function (d) { apply(d, "poll"); }, function () {}).then(function () {
+        if (done) return;
+        delay = Math.min(delay * 1.4, 5000);
+        timer = setTimeout(poll, delay);
+      });
+    }
+    function startPolling() { if (!done && timer === null) { root.dataset.channel = "poll"; poll(); } }
+    root.refresh = function () { getJSON(batch.status_url).then(function (d) { apply(d, "fetch"); }); };
+    render(root, batch);
+    if (batch.finished) { apply(batch, "page"); done = true; return; }
+    if (root.dataset.push !== "true" || !("WebSocket" in window)) { startPolling(); return; }
+    try {
+      socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/jobs/");
+    } catch (e) { startPolling(); return; }
+    var opened = false;
+    var openTimer = setTimeout(function () { if (!opened) startPolling(); }, 3000);
+    socket.onopen = function () { opened = true; clearTimeout(openTimer); root.dataset.channel = "socket"; root.refresh(); };
+    socket.onmessage = function (event) {
+      var msg = JSON.parse(event.data);
+      if (msg.type === "batch") apply(msg.batch, "socket");
+    };
+    socket.onclose = function () { clearTimeout(openTimer); if (!done) startPolling(); };
+  }
+
+  /* Folder drops: walk the directory entries (Chromium, Firefox, Safari). */
+  function filesFromDrop(dataTransfer) {
+    var entries = [];
+    Array.prototype.forEach.call(dataTransfer.items || [], function (item) {
+      var entry = item.webkitGetAsEntry && item.webkitGetAsEntry();
+      if (entry) entries.push(entry);
+    });
+    if (!entries.length) return Promise.resolve(Array.prototype.slice.call(dataTransfer.files));
+    function walk(entry) {
+      if (entry.isFile) return new Promise(function (ok) { entry.file(function (f) { ok([f]); }, function () { ok([]); }); });
+      var reader = entry.createReader(), all = [];
+      return new Promise(function (ok) {
+        (function next() {
+          reader.readEntries(function (batch) {
+            if (!batch.length) { Promise.all(all.map(walk)).then(function (l) { ok([].concat.apply([], l)); }); return; }
+            all = all.concat(batch); next();
+          }, function () { ok([]); });
+        })();
+      });
+    }
+    return Promise.all(entries.map(walk)).then(function (lists) { return [].concat.apply([], lists); });
+  }
+
+  function setupUploader(box) {
+    var csrf = box.querySelector("[name=csrfmiddlewaretoken]").value;
+    var status = box.querySelector("[data-upload-status]");
+    var errorBox = box.querySelector("[data-upload-error]");
+    var slot = document.querySelector("[data-batch-slot]");
+    var template = document.getElementById("batch-template");
+    function post(url, body) {
+      return fetch(url, { method: "POST", body: body, credentials: "same-origin",
+                          headers: { "X-CSRFToken": csrf, Accept: "application/json" } })
+        .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); });
+    }
+    function fail(text) { errorBox.textContent = text; errorBox.hidden = false; status.textContent = ""; }
+    function show(batch) {
+      var root = template.content.firstElementChild.cloneNode(true);
+      root.dataset.push = box.dataset.push;
+      slot.replaceChildren(root);
+      mount(root, batch);
+      return root;
+    }
+    function send(files) {
+      files = files.filter(function (f) { return f.name.charAt(0) !== "."; });
+      if (!files.length) { fail("No files to upload."); return; }
+      errorBox.hidden = true;
+      var body = new FormData(), sent = 0, root = null, batch = null;
+      if (files.length === 1 && /\.zip$/i.test(files[0].name)) {
+        body.append("archive", files[0], files[0].name);
+        status.textContent = "Uploading the archive…";
+        post(box.dataset.createUrl, body).then(function (res) {
+          if (!res.ok) { fail(res.data.error || "The archive was refused."); return; }
+          status.textContent = ""; show(res.data);
+        }, function () { fail("The upload failed. Check your connection and try again."); });
+        return;
+      }
+      function group(url, extra) {
+        var form = new FormData();
+        Object.keys(extra).forEach(function (k) { form.append(k, extra[k]); });
+        files.slice(sent, sent + GROUP).forEach(function (f) { form.append("files", f, f.webkitRelativePath || f.name); });
+        return post(url, form);
+      }
+      function next(res) {
+        if (!res.ok) { fail(res.data.error || "The upload was refused."); return; }
+        sent = Math.min(sent + GROUP, files.length);
+        batch = res.data;
+        if (!root) root = show(batch); else if (root.refresh) root.refresh();
+        status.textContent = sent < files.length ? "Uploading " + sent + " of " + files.length + " files…" : "All " + files.length + " files uploaded.";
+        box.dataset.uploaded = sent;
+        if (sent < files.length) group(batch.files_url, {}).then(next, onError);
+      }
+      function onError() { fail("The upload stopped. Files already sent are being identified."); }
+      status.textContent = "Uploading " + files.length + " files…";
+      group(box.dataset.createUrl, { expected: files.length }).then(next, onError);
+    }
+    box.querySelectorAll("input[type=file]").forEach(function (input) {
+      input.addEventListener("change", function () { send(Array.prototype.slice.call(input.files)); input.value = ""; });
+    });
+    var drop = box.querySelector("[data-batch-drop]");
+    ["dragenter", "dragover"].forEach(function (t) { drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.add("over"); }); });
+    ["dragleave", "drop"].forEach(function (t) { drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.remove("over"); }); });
+    drop.addEventListener("drop", function (e) { filesFromDrop(e.dataTransfer).then(send); });
+  }
+
+  var box = document.querySelector("[data-batch-uploader]");
+  if (box) setupUploader(box);
+  var root = document.querySelector("[data-batch]");
+  var payload = document.getElementById("batch-payload");
+  if (root && payload) mount(root, JSON.parse(payload.textContent));
+  window.BirdBatch = { mount: mount, render: render };
+})();

@@ -1,0 +1,298 @@
+"""Inference engines behind one interface: uint8 pixels in, ``(species logits, ImageNet logits)`` out.
+
+``tensorflow`` is the reference (training, GPU): the Keras graph ``TensorFlowEngine`` builds. ``litert`` is
+that same Keras graph converted to a LiteRT flatbuffer at first load and run by the XNNPACK CPU kernels; the
+flatbuffer is cached outside the repository, keyed by what went into it, with the result of a parity check
+against TensorFlow next to it. ``auto`` (the default) serves with LiteRT when a conversion exists or can be
+made and matched TensorFlow, else with TensorFlow. Once cached, a LiteRT load never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from classifier import images, metrics, weights
+
+if TYPE_CHECKING:
+    from classifier.engine import ModelConfig
+
+log = logging.getLogger(__name__)
+
+ENGINE_ENV = "BIRDSITE_ENGINE"
+PRECISION_ENV = "BIRDSITE_LITERT_PRECISION"
+THREADS_ENV = "BIRDSITE_THREADS"
+ENGINES = ("auto", "litert", "tensorflow")
+PRECISIONS = ("float32", "float16", "dynamic-int8")
+# Largest differences the parity check accepts, on calibrated probabilities and on the bird score.
+PROB_TOLERANCE = 2e-3
+BIRD_TOLERANCE = 2e-3
+PROBE_IMAGES = 6
+
+
+class Engine(Protocol):
+    name: str
+
+    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Species logits and ImageNet logits (float64) for a uint8 ``(N, 224, 224, 3)`` batch."""
+        ...
+
+
+class EngineError(RuntimeError):
+    """The requested engine could not be built or does not match the reference."""
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def threads() -> int:
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if raw:
+        value = int(raw)
+        if value < 1:
+            raise EngineError(f"{THREADS_ENV} must be at least 1, got {raw!r}")
+        return value
+    return cpu_count()
+
+
+def engine_name(requested: str | None = None) -> str:
+    """``requested``, else ``$BIRDSITE_ENGINE``, else ``auto``; checked against ``ENGINES``."""
+    name = (requested or os.environ.get(ENGINE_ENV, "") or "auto").strip().lower()
+    if name not in ENGINES:
+        raise EngineError(f"unknown engine {name!r} (from {ENGINE_ENV}?); choose one of {ENGINES}")
+    return name
+
+
+def precision_name() -> str:
+    name = (os.environ.get(PRECISION_ENV, "") or "float32").strip().lower()
+    if name not in PRECISIONS:
+        raise EngineError(f"unknown LiteRT precision {name!r} in {PRECISION_ENV}; choose one of {PRECISIONS}")
+    return name
+
+
+class _FixedBatch:
+    """One interpreter planned for one batch size (re-planning costs up to hundreds of milliseconds)."""
+
+    def __init__(self, model_file: Path, num_threads: int, batch: int):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.interpreter = Interpreter(model_path=str(model_file), num_threads=num_threads)
+        signature = self.interpreter._get_full_signature_list()["serving_default"]
+        if set(signature["outputs"]) != {"species", "imagenet"} or len(signature["inputs"]) != 1:
+            raise EngineError(f"{model_file} has signature {signature}; expected images -> species, imagenet")
+        (self.input,) = signature["inputs"].values()
+        self.species, self.imagenet = signature["outputs"]["species"], signature["outputs"]["imagenet"]
+        size = images.INPUT_SIZE
+        self.interpreter.resize_tensor_input(self.input, [batch, size, size, 3])
+        self.interpreter.allocate_tensors()
+
+    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Scaled straight into the interpreter's input tensor: no float copy of the batch in between.
+        images.preprocess(batch, out=self.interpreter.tensor(self.input)())
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.species), self.interpreter.get_tensor(self.imagenet)
+
+
+class LiteRTEngine:
+    """A converted flatbuffer on the XNNPACK delegate.
+
+    Any batch runs as chunks of ``chunk`` images (the rest one by one): on a 2-core x86 CPU, XNNPACK's
+    images/s is flat from batch 1 to about 8 and drops beyond (activations fall out of cache), and a fixed
+    plan per size avoids re-planning on every new batch size. See bench/README.md.
+    """
+
+    name = "litert"
+
+    def __init__(self, model_file: Path, *, num_threads: int | None = None, chunk: int = 4):
+        self.model_file = Path(model_file)
+        self.num_threads = num_threads or threads()
+        self.chunk = chunk
+        self._plans: dict[int, _FixedBatch] = {}
+        self._plan(1)  # fails here, at load, if the runtime or the file is unusable
+
+    def _plan(self, size: int) -> _FixedBatch:
+        if size not in self._plans:
+            self._plans[size] = _FixedBatch(self.model_file, self.num_threads, size)
+        return self._plans[size]
+
+    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        species, imagenet = [], []
+        start = 0
+        while start < len(batch):
+            size = self.chunk if len(batch) - start >= self.chunk else 1
+            s, i = self._plan(size)(batch[start : start + size])
+            species.append(s.astype(np.float64))
+            imagenet.append(i.astype(np.float64))
+            start += size
+        if not species:
+            return np.empty((0, 0)), np.empty((0, 1000))
+        return np.concatenate(species), np.concatenate(imagenet)
+
+
+# --- conversion and its cache ------------------------------------------------------------------
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()[:16]
+
+
+def converter_version() -> str:
+    """The converter ships with TensorFlow; its version is read without importing it."""
+    return f"tf{metadata.version('tensorflow')}"
+
+
+def cache_key(config: ModelConfig, precision: str) -> str:
+    """Model version + a hash of the trained files + base weights hash + converter version + precision."""
+    model_hash = _digest(
+        (config.path / "config.json").read_bytes(), (config.path / "head.weights.h5").read_bytes()
+    )
+    return "-".join(
+        [config.version, model_hash, weights.GRAPH_SHA256[:12], converter_version(), precision]
+    ).replace("/", "_")
+
+
+def cached_model_file(config: ModelConfig, precision: str) -> Path:
+    return weights.cache_dir() / "litert" / f"{cache_key(config, precision)}.tflite"
+
+
+def convert(keras_model: Any, precision: str = "float32") -> bytes:
+    """Convert the two-output Keras model (whatever ``TensorFlowEngine`` built) to a LiteRT flatbuffer."""
+    import tensorflow as tf
+
+    size = images.INPUT_SIZE
+
+    @tf.function(input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32, name="images")])
+    def serve(pixels):  # type: ignore[no-untyped-def]
+        species, imagenet = keras_model(pixels, training=False)
+        return {"species": species, "imagenet": imagenet}
+
+    # Keras 3 wraps its tf.Variables; the converter finds (and freezes) them only through a tf.Module.
+    module = tf.Module()
+    module.variables_ = [variable.value for variable in keras_model.variables]
+    module.serve = serve
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], module)
+    if precision == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif precision == "dynamic-int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return bytes(converter.convert())
+
+
+def probe_batch(n: int = PROBE_IMAGES, seed: int = 7) -> np.ndarray:
+    """Deterministic photo-like inputs for the parity check: smooth colour fields plus some noise."""
+    rng = np.random.default_rng(seed)
+    size = images.INPUT_SIZE
+    coarse = rng.integers(0, 256, (n, 8, 8, 3)).astype(np.float32)
+    smooth = coarse.repeat(size // 8, axis=1).repeat(size // 8, axis=2)
+    noisy = smooth + rng.normal(0, 20, smooth.shape)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Parity:
+    max_prob_diff: float
+    max_bird_diff: float
+    top1_agree: float
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.max_prob_diff <= PROB_TOLERANCE
+            and self.max_bird_diff <= BIRD_TOLERANCE
+            and self.top1_agree == 1.0
+        )
+
+
+def compare(config: ModelConfig, reference: Engine, candidate: Engine, batch: np.ndarray) -> Parity:
+    """How far ``candidate``'s calibrated outputs are from ``reference``'s on ``batch``."""
+    (ref_species, ref_imagenet), (species, imagenet) = reference(batch), candidate(batch)
+    ref_probs = metrics.softmax(ref_species, config.temperature)
+    probs = metrics.softmax(species, config.temperature)
+    birds = list(config.bird_classes)
+    ref_bird = metrics.softmax(ref_imagenet)[:, birds].sum(axis=1)
+    bird = metrics.softmax(imagenet)[:, birds].sum(axis=1)
+    return Parity(
+        max_prob_diff=float(np.abs(ref_probs - probs).max()),
+        max_bird_diff=float(np.abs(ref_bird - bird).max()),
+        top1_agree=float((ref_probs.argmax(1) == probs.argmax(1)).mean()),
+    )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(data)
+    partial.replace(path)  # concurrent workers converting at once each leave a whole file
+
+
+def ensure_litert_model(
+    config: ModelConfig, *, precision: str = "float32", reference: Any | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """The cached flatbuffer and its parity report, converting and checking first if needed.
+
+    ``reference`` is a ``TensorFlowEngine`` for this model if the caller has one (else one is built).
+    """
+    target = cached_model_file(config, precision)
+    report_file = target.with_suffix(".json")
+    if target.exists() and report_file.exists():
+        return target, json.loads(report_file.read_text())
+    if reference is None:
+        from classifier.engine import TensorFlowEngine
+
+        reference = TensorFlowEngine(config)
+    log.info("converting model %s to LiteRT (%s)", config.version, precision)
+    _write_atomically(target, convert(reference.keras_model, precision))
+    parity = compare(config, reference, LiteRTEngine(target), probe_batch())
+    report = {
+        "model_version": config.version,
+        "precision": precision,
+        "converter": converter_version(),
+        "ok": parity.ok,
+        "max_prob_diff": parity.max_prob_diff,
+        "max_bird_diff": parity.max_bird_diff,
+        "top1_agree": parity.top1_agree,
+        "tolerance": {"probs": PROB_TOLERANCE, "bird_score": BIRD_TOLERANCE},
+    }
+    _write_atomically(report_file, json.dumps(report, indent=2).encode())
+    log.info("LiteRT parity for %s: %s", config.version, report)
+    return target, report
+
+
+def create(config: ModelConfig, requested: str | None = None) -> Engine:
+    """The engine to serve ``config`` with: ``requested``, else ``$BIRDSITE_ENGINE``, else ``auto``."""
+    from classifier.engine import TensorFlowEngine
+
+    name = engine_name(requested)
+    if name == "tensorflow":
+        return TensorFlowEngine(config)
+    precision = precision_name()
+    if name == "litert":
+        path, report = ensure_litert_model(config, precision=precision)
+        if not report["ok"]:
+            log.warning("LiteRT (%s) differs from TensorFlow beyond tolerance: %s", precision, report)
+        return LiteRTEngine(path)
+    try:
+        path, report = ensure_litert_model(config, precision=precision)
+        if report["ok"]:
+            return LiteRTEngine(path)
+        log.warning("LiteRT (%s) does not match TensorFlow, serving with TensorFlow: %s", precision, report)
+    except Exception:
+        log.exception("LiteRT is not available, serving with TensorFlow")
+    return TensorFlowEngine(config)
