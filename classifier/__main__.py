@@ -109,9 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="model directory to write")
     p.add_argument(
         "--head",
-        choices=["default", "seed"],
-        default="default",
-        help="seed = the 2020 recipe (baseline); default = the current best",
+        choices=["block13", "cosine", "seed"],
+        default="block13",
+        help="seed = the 2020 recipe (baseline); cosine = cosine classifier on pooled features; "
+        "block13 (default) = the cosine classifier with MobileNet's last block fine-tuned",
     )
     p.add_argument("--seed", type=int, default=20201, help="split and initialisation seed")
     p.add_argument("--epochs", type=int, default=0, help="maximum epochs (early stopping decides)")

@@ -61,15 +61,13 @@ class TensorFlowEngine:
         import tensorflow as tf
 
         from classifier import heads, weights
-        from classifier.features import FEATURE_LAYER
 
         base = weights.load_imagenet_mobilenet()
-        feature_map = base.get_layer(FEATURE_LAYER).output
+        feature_map = base.get_layer(heads.feature_layer(config.head)).output
         head = heads.build_head(config.head, len(config.classes), feature_shape=config.feature_shape)
         head.load_weights(config.path / "head.weights.h5")
-        head_input = (
-            feature_map if config.head == "seed" else keras.layers.GlobalAveragePooling2D()(feature_map)
-        )
+        pooled = heads.pools_features(config.head)
+        head_input = keras.layers.GlobalAveragePooling2D()(feature_map) if pooled else feature_map
         imagenet_logits = base.get_layer("reshape_2").output
         model = keras.Model(base.input, [head(head_input), imagenet_logits])
         self.keras_model = model  # what the LiteRT engine converts (classifier/engines.py)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from classifier import features, imagenet, metrics, weights
+from classifier import features, heads, imagenet, metrics, weights
 from classifier.data import Sample, catalog_resolver, load_samples
 from classifier.heads import build_head
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainOptions:
-    head: str = "default"
+    head: str = "block13"
     seed: int = 20201
     valid_fraction: float = 0.15
     test_fraction: float = 0.15
@@ -29,6 +30,8 @@ class TrainOptions:
     epochs: int = 200
     batch_size: int = 64
     learning_rate: float = 1e-3
+    finetune_learning_rate: float = 1e-4  # block 13 starts from ImageNet weights: move them gently
+    finetune_epochs: int = 15
     label_smoothing: float = 0.1
     balanced: bool = True
     refit: bool = True  # after early stopping, train again on train+valid for the same schedule
@@ -54,7 +57,8 @@ class FeatureSet:
     samples: list[Sample]
     classes: list[str]
     y: np.ndarray
-    maps: dict[str, np.ndarray]  # view -> (N, 7, 7, 1024) float16, rows in sample order
+    maps: dict[str, np.ndarray]  # view -> (N, 7, 7, 1024) float16 from block 13, rows in sample order
+    block12: dict[str, np.ndarray] = field(default_factory=dict)  # the same from block 12 (block13 head)
 
     def split(self, name: str) -> np.ndarray:
         return np.array([i for i, s in enumerate(self.samples) if s.split == name])
@@ -63,7 +67,14 @@ class FeatureSet:
         return np.asarray(self.maps[view][rows], dtype=np.float32).mean(axis=(1, 2))
 
 
-def load_features(data_dirs: list[Path], catalog, options: TrainOptions, views: set[str]) -> FeatureSet:
+def load_features(
+    data_dirs: list[Path],
+    catalog,
+    options: TrainOptions,
+    views: set[str],
+    extra_samples: Sequence[Sample] = (),
+) -> FeatureSet:
+    """The datasets' samples (plus ``extra_samples``, e.g. reviewed corrections) with their features."""
     samples = load_samples(
         data_dirs,
         catalog_resolver(catalog),
@@ -71,65 +82,125 @@ def load_features(data_dirs: list[Path], catalog, options: TrainOptions, views: 
         valid_fraction=options.valid_fraction,
         test_fraction=options.test_fraction,
     )
+    samples += list(extra_samples)
     samples.sort(key=lambda s: str(s.path))
     classes = sorted({s.label for s in samples})
     index = {c: i for i, c in enumerate(classes)}
     paths = [s.path for s in samples]
     maps = {view: features.compute_feature_maps(paths, view) for view in sorted(views)}
-    return FeatureSet(samples, classes, np.array([index[s.label] for s in samples]), maps)
+    block12 = {}
+    if heads.canonical(options.head) == "block13":
+        block12 = {
+            view: features.compute_feature_maps(paths, view, layer=heads.feature_layer("block13"))
+            for view in sorted(views)
+        }
+    return FeatureSet(samples, classes, np.array([index[s.label] for s in samples]), maps, block12)
 
 
 def _inputs(data: FeatureSet, head: str, view: str, rows: np.ndarray) -> np.ndarray:
+    head = heads.canonical(head)
     if head == "seed":
         return np.asarray(data.maps[view][rows], dtype=np.float32)
+    if head == "block13":
+        return np.asarray(data.block12[view][rows], dtype=np.float32)
     return data.pooled(view, rows)
 
 
-def fit_head(data: FeatureSet, options: TrainOptions, *, refit_schedule: list[float] | None = None):
-    """Train the head on the train split, early-stopped on the validation split.
+Schedules = dict[str, list[float]]
 
-    With ``refit_schedule`` (the per-epoch learning rates of an early-stopped run) it trains on train and
-    validation together for exactly that schedule: the photos a species has are too few to leave a third
-    of them out of the shipped model, and the test split stays untouched either way.
+
+def fit_head(data: FeatureSet, options: TrainOptions, *, refit: Schedules | None = None):
+    """Train the head on the train split, early-stopped on the validation split; returns it with the
+    learning-rate schedule of each stage.
+
+    With ``refit`` (the schedules of an early-stopped run) it trains on train and validation together for
+    exactly those schedules: the photos a species has are too few to leave a third of them out of the
+    shipped model, and the test split stays untouched either way.
     """
     import keras
 
     keras.utils.set_random_seed(options.seed)
-    train, valid = data.split("train"), data.split("valid")
-    if refit_schedule is not None:
-        train = np.concatenate([train, valid])
-    views = options.train_views
-    x_train = np.concatenate([_inputs(data, options.head, v, train) for v in views])
-    y_train = np.concatenate([data.y[train]] * len(views))
-    # Class-balanced loss: a species with 2 training photos must count as much as one with 35.
-    counts = np.bincount(y_train, minlength=len(data.classes)).astype(np.float32)
-    weights_ = len(y_train) / (len(data.classes) * np.maximum(counts, 1))
-    sample_weight = weights_[y_train] if options.balanced else None
+    rows = data.split("train")
+    if refit is not None:
+        rows = np.concatenate([rows, data.split("valid")])
+    kind, n = heads.canonical(options.head), len(data.classes)
+    first = "cosine" if kind == "block13" else kind  # block13 starts from a trained cosine head
+    head = build_head(first, n, feature_shape=_inputs(data, first, "orig", rows[:1]).shape[1:])
+    schedules = {
+        "head": _fit_stage(
+            head,
+            data,
+            first,
+            rows,
+            options,
+            options.learning_rate,
+            patience=(2, 5),
+            schedule=refit and refit["head"],
+        )
+    }
+    if kind == "block13":
+        head = build_head("block13", n, feature_shape=data.block12["orig"].shape[1:], classifier=head)
+        heads.copy_block13_from(head, weights.load_imagenet_mobilenet())
+        schedules["block13"] = _fit_stage(
+            head,
+            data,
+            kind,
+            rows,
+            options,
+            options.finetune_learning_rate,
+            patience=(1, 3),
+            schedule=refit and refit["block13"],
+            max_epochs=options.finetune_epochs,
+        )
+    return head, schedules
+
+
+def _fit_stage(
+    model,
+    data: FeatureSet,
+    kind: str,
+    rows: np.ndarray,
+    options: TrainOptions,
+    learning_rate: float,
+    *,
+    patience: tuple[int, int],
+    schedule: list[float] | None,
+    max_epochs: int | None = None,
+) -> list[float]:
+    import keras
+
     n = len(data.classes)
-    head = build_head(options.head, n, feature_shape=x_train.shape[1:])
-    head.compile(
-        optimizer=keras.optimizers.Adam(options.learning_rate),
+    x_train = np.concatenate([_inputs(data, kind, v, rows) for v in options.train_views])
+    y_train = np.concatenate([data.y[rows]] * len(options.train_views))
+    # Class-balanced loss: a species with 2 training photos must count as much as one with 35.
+    counts = np.bincount(y_train, minlength=n).astype(np.float32)
+    sample_weight = (len(y_train) / (n * np.maximum(counts, 1)))[y_train] if options.balanced else None
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=options.label_smoothing),
         metrics=["accuracy"],
     )
-    if refit_schedule is None:
+    if schedule is None:
+        valid = data.split("valid")
         fit_args = {
-            "epochs": options.epochs,
+            "epochs": max_epochs or options.epochs,
             "validation_data": (
-                _inputs(data, options.head, "orig", valid),
+                _inputs(data, kind, "orig", valid),
                 keras.utils.to_categorical(data.y[valid], n),
             ),
             "callbacks": [
-                keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2),
-                keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True),
+                keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=patience[0]),
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=patience[1], restore_best_weights=True
+                ),
             ],
         }
     else:
         fit_args = {
-            "epochs": len(refit_schedule),
-            "callbacks": [keras.callbacks.LearningRateScheduler(lambda epoch: refit_schedule[epoch])],
+            "epochs": len(schedule),
+            "callbacks": [keras.callbacks.LearningRateScheduler(lambda epoch: schedule[epoch])],
         }
-    history = head.fit(
+    history = model.fit(
         x_train,
         keras.utils.to_categorical(y_train, n),
         sample_weight=sample_weight,
@@ -138,11 +209,10 @@ def fit_head(data: FeatureSet, options: TrainOptions, *, refit_schedule: list[fl
         verbose=2,
         **fit_args,
     )
-    schedule = [float(lr) for lr in history.history.get("learning_rate", [])]
-    if refit_schedule is None:
-        losses = history.history["val_loss"]
-        schedule = schedule[: int(np.argmin(losses)) + 1]  # up to the epoch whose weights were kept
-    return head, schedule
+    if schedule is not None:
+        return schedule
+    rates = [float(lr) for lr in history.history.get("learning_rate", [])]
+    return rates[: int(np.argmin(history.history["val_loss"])) + 1]  # up to the epoch whose weights were kept
 
 
 def head_logits(head, data: FeatureSet, rows: np.ndarray, *, head_kind: str, tta: bool) -> np.ndarray:
@@ -168,21 +238,25 @@ def train(
     catalog,
     options: TrainOptions | None = None,
     version: str | None = None,
+    extra_samples: Sequence[Sample] = (),
 ) -> dict:
-    """Train, calibrate, score on the held-out split and save; returns the metrics written."""
+    """Train, calibrate, score on the held-out split and save; returns the metrics written.
+
+    ``extra_samples`` join the datasets' own (classifier/corrections.py passes reviewed photos as "train").
+    """
     options = options or TrainOptions()
     if options.head == "seed":
         options = seed_recipe(options)
     started = time.monotonic()
     views = {"orig", "flip"} | set(options.train_views)
-    data = load_features(data_dirs, catalog, options, views)
-    head, schedule = fit_head(data, options)
+    data = load_features(data_dirs, catalog, options, views, extra_samples)
+    head, schedules = fit_head(data, options)
     tta = options.tta
     valid, test = data.split("valid"), data.split("test")
     valid_logits = head_logits(head, data, valid, head_kind=options.head, tta=tta)
     temperature = metrics.fit_temperature(valid_logits, data.y[valid])
-    if options.refit and schedule:
-        head, _ = fit_head(data, options, refit_schedule=schedule)
+    if options.refit:
+        head, _ = fit_head(data, options, refit=schedules)
 
     gate_valid = imagenet.bird_mass(imagenet_probabilities(data.pooled("orig", valid)))
     threshold = float(np.quantile(gate_valid, 1 - options.bird_recall))
@@ -221,6 +295,7 @@ def train(
             "valid_fraction": options.valid_fraction,
             "test_fraction": options.test_fraction,
             "counts": {s: int(len(data.split(s))) for s in ("train", "valid", "test")},
+            "extra_samples": len(extra_samples),
         },
         "options": {k: v for k, v in asdict(options).items() if k != "extra"},
     }
@@ -228,8 +303,8 @@ def train(
         "version": version,
         "held_out": held_out,
         "temperature": temperature,
-        "epochs": len(schedule),
-        "refit_on_train_and_valid": bool(options.refit and schedule),
+        "epochs": {stage: len(rates) for stage, rates in schedules.items()},
+        "refit_on_train_and_valid": options.refit,
         "bird_gate_on_held_out_birds": float((gate_test >= threshold).mean()),
         "training_seconds": round(elapsed, 1),
     }

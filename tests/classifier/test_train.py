@@ -14,7 +14,7 @@ from classifier.train import TrainOptions, train
 
 pytestmark = [pytest.mark.model, pytest.mark.shared]
 
-SPECIES = ("Blue_Jay", "Cardinal", "American_Goldfinch", "Barn_Swallow")
+SPECIES = ("Blue_Jay", "Cedar_Waxwing", "American_Goldfinch", "Barn_Swallow")
 
 
 @pytest.fixture(scope="module")
