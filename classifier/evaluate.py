@@ -137,7 +137,8 @@ def evaluate(
     report["per_class"] = per_class
     report["weakest_classes"] = [
         {**c, "common_name": clf.catalog[c["label"]].common_name}
-        for c in sorted(per_class, key=lambda c: (c["f1"], -c["support"]))[:15]
+        # One held-out photo says little about a species: rank those with at least three first.
+        for c in sorted(per_class, key=lambda c: (c["support"] < 3, c["f1"], -c["support"]))[:15]
     ]
 
     others = non_bird_images(non_birds)

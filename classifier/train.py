@@ -34,13 +34,14 @@ class TrainOptions:
     finetune_epochs: int = 15
     label_smoothing: float = 0.1
     balanced: bool = True
+    calibrate: bool = True  # temperature scaling on the validation split
     refit: bool = True  # after early stopping, train again on train+valid for the same schedule
     bird_recall: float = 0.99  # fraction of validation birds the gate must let through
     extra: dict = field(default_factory=dict)
 
 
 def seed_recipe(options: TrainOptions) -> TrainOptions:
-    """The 2020 baseline as it was: no augmentation, balancing, smoothing, refit or test-time flip."""
+    """The 2020 baseline as it was: no augmentation, balancing, smoothing, refit, calibration or flip."""
     return replace(
         options,
         head="seed",
@@ -49,6 +50,7 @@ def seed_recipe(options: TrainOptions) -> TrainOptions:
         balanced=False,
         label_smoothing=0.0,
         refit=False,
+        calibrate=False,
     )
 
 
@@ -97,13 +99,45 @@ def load_features(
     return FeatureSet(samples, classes, np.array([index[s.label] for s in samples]), maps, block12)
 
 
-def _inputs(data: FeatureSet, head: str, view: str, rows: np.ndarray) -> np.ndarray:
+def _inputs(data: FeatureSet, head: str, view: str, rows: np.ndarray, dtype=np.float32) -> np.ndarray:
     head = heads.canonical(head)
     if head == "seed":
-        return np.asarray(data.maps[view][rows], dtype=np.float32)
+        return np.asarray(data.maps[view][rows], dtype=dtype)
     if head == "block13":
-        return np.asarray(data.block12[view][rows], dtype=np.float32)
+        return np.asarray(data.block12[view][rows], dtype=dtype)
     return data.pooled(view, rows)
+
+
+def _batches(x: np.ndarray, y: np.ndarray, n_classes: int, batch_size: int, sample_weight=None, shuffle=True):
+    """Mini-batches cast to float32 one at a time: the feature maps stay float16 in memory (a float32 copy
+    of every view of every photo does not fit beside everything else on a small machine)."""
+    import keras
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.order = np.arange(len(x))
+            self.on_epoch_end()
+
+        def __len__(self) -> int:
+            return -(-len(x) // batch_size)
+
+        def __getitem__(self, i: int):
+            rows = np.sort(self.order[i * batch_size : (i + 1) * batch_size])
+            batch = (np.asarray(x[rows], dtype=np.float32), keras.utils.to_categorical(y[rows], n_classes))
+            return batch if sample_weight is None else (*batch, sample_weight[rows])
+
+        def on_epoch_end(self) -> None:
+            if shuffle:
+                np.random.shuffle(self.order)
+
+    return Batches()
+
+
+def _predict(model, x: np.ndarray) -> np.ndarray:
+    return np.concatenate(
+        [model.predict_on_batch(np.asarray(x[i : i + 256], dtype=np.float32)) for i in range(0, len(x), 256)]
+    )
 
 
 Schedules = dict[str, list[float]]
@@ -170,7 +204,7 @@ def _fit_stage(
     import keras
 
     n = len(data.classes)
-    x_train = np.concatenate([_inputs(data, kind, v, rows) for v in options.train_views])
+    x_train = np.concatenate([_inputs(data, kind, v, rows, np.float16) for v in options.train_views])
     y_train = np.concatenate([data.y[rows]] * len(options.train_views))
     # Class-balanced loss: a species with 2 training photos must count as much as one with 35.
     counts = np.bincount(y_train, minlength=n).astype(np.float32)
@@ -184,9 +218,8 @@ def _fit_stage(
         valid = data.split("valid")
         fit_args = {
             "epochs": max_epochs or options.epochs,
-            "validation_data": (
-                _inputs(data, kind, "orig", valid),
-                keras.utils.to_categorical(data.y[valid], n),
+            "validation_data": _batches(
+                _inputs(data, kind, "orig", valid, np.float16), data.y[valid], n, 256, shuffle=False
             ),
             "callbacks": [
                 keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=patience[0]),
@@ -201,13 +234,7 @@ def _fit_stage(
             "callbacks": [keras.callbacks.LearningRateScheduler(lambda epoch: schedule[epoch])],
         }
     history = model.fit(
-        x_train,
-        keras.utils.to_categorical(y_train, n),
-        sample_weight=sample_weight,
-        batch_size=options.batch_size,
-        shuffle=True,
-        verbose=2,
-        **fit_args,
+        _batches(x_train, y_train, n, options.batch_size, sample_weight), verbose=2, **fit_args
     )
     if schedule is not None:
         return schedule
@@ -216,11 +243,9 @@ def _fit_stage(
 
 
 def head_logits(head, data: FeatureSet, rows: np.ndarray, *, head_kind: str, tta: bool) -> np.ndarray:
-    logits = head.predict(_inputs(data, head_kind, "orig", rows), batch_size=256, verbose=0)
+    logits = _predict(head, _inputs(data, head_kind, "orig", rows, np.float16))
     if tta:
-        logits = (
-            logits + head.predict(_inputs(data, head_kind, "flip", rows), batch_size=256, verbose=0)
-        ) / 2
+        logits = (logits + _predict(head, _inputs(data, head_kind, "flip", rows, np.float16))) / 2
     return np.asarray(logits, dtype=np.float64)
 
 
@@ -254,7 +279,7 @@ def train(
     tta = options.tta
     valid, test = data.split("valid"), data.split("test")
     valid_logits = head_logits(head, data, valid, head_kind=options.head, tta=tta)
-    temperature = metrics.fit_temperature(valid_logits, data.y[valid])
+    temperature = metrics.fit_temperature(valid_logits, data.y[valid]) if options.calibrate else 1.0
     if options.refit:
         head, _ = fit_head(data, options, refit=schedules)
 
