@@ -34,12 +34,20 @@ def timed(run: Callable[[], object], *, images_per_call: int, seconds: float, mi
     """Call ``run`` repeatedly (after one warm-up) for about ``seconds``; images/s and per-call latency."""
     run()
     latencies: list[float] = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds or len(latencies) < min_calls:
         t = time.perf_counter()
         run()
         latencies.append(time.perf_counter() - t)
-    return summary(latencies, images_per_call)
+    cpu = time.process_time() - cpu_started
+    wall = time.perf_counter() - started
+    return {
+        **summary(latencies, images_per_call),
+        # Of the machine's cores, the share this process got: under other people's load it is well below
+        # 1, and images/s falls with it; images per CPU-second does not depend on the load.
+        "cpu_share": round(cpu / (wall * len(os.sched_getaffinity(0))), 2),
+        "images_per_cpu_s": round(images_per_call * len(latencies) / cpu, 1),
+    }
 
 
 def summary(latencies: list[float], images_per_call: int) -> dict:

@@ -112,7 +112,7 @@ def login_cookie(env: dict[str, str]) -> str:
         "from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY\n"
         "from django.contrib.sessions.backends.db import SessionStore\n"
         "User = get_user_model()\n"
-        "u, _ = User.objects.get_or_create(username='bench')\n"
+        f"u, _ = User.objects.get_or_create(username='bench-{uuid.uuid4().hex[:8]}')\n"
         "u.set_password('bench-password-1'); u.save()\n"
         "s = SessionStore(); s[SESSION_KEY] = str(u.pk)\n"
         "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'\n"
@@ -162,6 +162,7 @@ def batch_upload(client: Client, files: list[Path], group: int = 50) -> dict:
         "photos": len(files),
         "succeeded": batch["succeeded"],
         "failed": batch["failed"],
+        "duplicates": batch["duplicates"],
         "upload_seconds": round(uploaded, 1),
         "upload_to_last_result_seconds": round(total, 1),
         "images_per_s": round(rate, 1),

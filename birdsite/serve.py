@@ -1,4 +1,4 @@
-"""``python -m birdsite.serve``: what ``make run`` starts — migrate, demo user, web + worker.
+"""``python -m birdsite.serve``: what ``make run`` starts — migrate, demo user, web + worker + beat.
 
 Reads the same settings as manage.py (environment, optional ``.env``). Web is daphne (HTTP and
 WebSocket) on 127.0.0.1:$PORT; the worker is ``celery -A workers worker``. Ctrl-C stops both; if
@@ -35,7 +35,9 @@ def main() -> int:
     web = [python, "-m", "daphne", "-b", host, "-p", str(port), "birdsite.asgi:application"]
     worker = [python, "-m", "celery", "-A", "workers", "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE]
     worker += ["--concurrency", str(env_int("WORKER_CONCURRENCY", 1, minimum=1)), "--loglevel", "INFO"]
-    children = [subprocess.Popen(web), subprocess.Popen(worker)]
+    # The sweeper (workers/sweeper.py): queues again jobs whose worker died or that never reached the broker.
+    beat = [python, "-m", "celery", "-A", "workers", "beat", "--loglevel", "INFO"]
+    children = [subprocess.Popen(web), subprocess.Popen(worker), subprocess.Popen(beat)]
 
     def stop(*_: object) -> None:
         for child in children:
@@ -51,7 +53,7 @@ def main() -> int:
         f"\n  birdsite is running at http://{host}:{port}/\n"
         f"  demo login: {DEMO_USER} / {DEMO_PASSWORD}\n"
         f"  database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, results by {push}\n"
-        "  Ctrl-C stops web and worker.\n",
+        "  Ctrl-C stops web, worker and beat.\n",
         flush=True,
     )
     while all(child.poll() is None for child in children):

@@ -48,6 +48,19 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind HTTPS (docs/operations.md, "Production settings"; `manage.py check --deploy` passes with these).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# true only behind a proxy that sets X-Forwarded-Proto itself (and strips it from clients).
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+# Failed logins per client address, and per username, within the window before the login form says
+# "too many attempts" (birdsite/accounts/throttling.py).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 
 INSTALLED_APPS = [
     "daphne",
@@ -67,10 +80,13 @@ INSTALLED_APPS = [
     "birdsite.sightings",
     "birdsite.api",
     "birdsite.batches",
+    "birdsite.review",
+    "birdsite.registry",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "birdsite.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,6 +155,10 @@ UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 THUMBNAIL_SIZE = env_int("THUMBNAIL_SIZE", 320, minimum=32)
+# Bytes of photos one account may keep (0: no quota), and free space always left on the media disk
+# (birdsite/photos/storage.py); a refused upload stores nothing.
+UPLOAD_QUOTA_BYTES = env_int("UPLOAD_QUOTA_BYTES", 0, minimum=0)
+UPLOAD_MIN_FREE_BYTES = env_int("UPLOAD_MIN_FREE_BYTES", 100 * 1024 * 1024, minimum=0)
 # Below this calibrated confidence the page says "not sure — compare these".
 CONFIDENCE_THRESHOLD = env_float("CONFIDENCE_THRESHOLD", 0.6)
 SIGHTINGS_PER_PAGE = env_int("SIGHTINGS_PER_PAGE", 24, minimum=1)
@@ -243,6 +263,36 @@ MODEL_DIR = env_optional("MODEL_DIR")
 MODEL_PRELOAD = env_bool("MODEL_PRELOAD", True)
 # A RUNNING job whose worker has been silent this long may be claimed again.
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 600, minimum=10)
+# The sweeper (workers/sweeper.py, run by `celery beat`) every SWEEP_INTERVAL_SECONDS: RUNNING jobs past
+# JOB_STALE_SECONDS go back to PENDING, and PENDING jobs older than SWEEP_PENDING_SECONDS are queued again
+# when the broker's queues are empty (they never reached it, or it lost them), or when older than
+# SWEEP_PENDING_MAX_SECONDS in any case.
+SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 60.0)
+SWEEP_PENDING_SECONDS = env_float("SWEEP_PENDING_SECONDS", 60.0)
+SWEEP_PENDING_MAX_SECONDS = env_float("SWEEP_PENDING_MAX_SECONDS", 3600.0)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-unfinished-jobs": {
+        "task": "workers.sweep",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": SWEEP_INTERVAL_SECONDS},
+    },
+}
+# celery beat's state, and the file it touches on every tick (its docker-compose healthcheck).
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "workers.sweeper:HeartbeatScheduler"
+BEAT_HEARTBEAT_FILE = Path(env_str("BEAT_HEARTBEAT_FILE", str(VAR_DIR / "beat-heartbeat")))
+
+# --- Model registry and retraining (birdsite/registry, birdsite/review) --------------------------
+# Models trained at runtime are written here, never into the source tree.
+MODEL_STORE_DIR = Path(env_str("MODEL_STORE_DIR", str(VAR_DIR / "models")))
+# Folder holding the bird datasets (cub100/, gpiosenka525/); RETRAIN_DATASETS names dataset folders.
+BIRDSITE_DATASETS = Path(env_str("BIRDSITE_DATASETS", str(BASE_DIR.parent / "shared" / "datasets" / "birds")))
+_DEFAULT_DATASETS = [str(BIRDSITE_DATASETS / name) for name in ("cub100", "gpiosenka525")]
+RETRAIN_DATASETS = [Path(p) for p in env_list("RETRAIN_DATASETS", _DEFAULT_DATASETS)]
+# Workers look up the active model version at most this often (seconds) and reload when it changed.
+MODEL_CHECK_SECONDS = env_float("MODEL_CHECK_SECONDS", 2.0)
+# A retraining not finished after this long is marked failed when the next one is started.
+RETRAIN_STALE_SECONDS = env_int("RETRAIN_STALE_SECONDS", 6 * 3600, minimum=60)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

@@ -7,5 +7,7 @@ urlpatterns = [
     path("api/v1/", include("birdsite.api.urls")),
     path("", include("birdsite.sightings.urls")),
     path("batches/", include("birdsite.batches.urls")),
+    path("staff/review/", include("birdsite.review.urls")),
+    path("staff/models/", include("birdsite.registry.urls")),
     path("", include("birdsite.photos.urls")),
 ]

@@ -12,5 +12,7 @@ app = Celery("birdsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["workers"], related_name="tasks")
 app.autodiscover_tasks(["workers"], related_name="batch_tasks")
+app.autodiscover_tasks(["workers"], related_name="retrain_tasks")
+app.autodiscover_tasks(["workers"], related_name="sweeper")
 
 __all__ = ["app"]

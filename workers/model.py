@@ -14,24 +14,38 @@ from typing import Any
 
 from django.conf import settings
 
+from workers import model_switch
+
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _classifier: Any | None = None
+_loaded_from: str | None = None  # resolved model directory of _classifier
+_pinned = False  # set_classifier(fake): no registry switching
 
 
 def get_classifier() -> Any:
-    global _classifier
-    if _classifier is None:
+    global _classifier, _loaded_from
+    # The registry's active version (workers/model_switch.py): a promotion switches this process.
+    wanted = None if _pinned else model_switch.active_directory()
+    if _classifier is None or (wanted and wanted != _loaded_from):
         with _lock:
-            if _classifier is None:
+            if _classifier is None or (wanted and wanted != _loaded_from):
                 import classifier
 
                 started = time.monotonic()
-                _classifier = classifier.load(
-                    model_dir=settings.MODEL_DIR,
-                    engine=settings.BIRDSITE_ENGINE,
-                    batch_size=settings.BIRDSITE_BATCH_SIZE,
-                )
+                try:
+                    loaded = classifier.load(
+                        model_dir=wanted or settings.MODEL_DIR,
+                        engine=settings.BIRDSITE_ENGINE,
+                        batch_size=settings.BIRDSITE_BATCH_SIZE,
+                    )
+                except Exception:
+                    if _classifier is None or not wanted:
+                        raise
+                    log.exception("could not load %s; still serving %s", wanted, _classifier.model_version)
+                    model_switch.failed(wanted)
+                    return _classifier
+                _classifier, _loaded_from = loaded, model_switch.directory_of(loaded)
                 log.info("model %s loaded in %.1fs", _classifier.model_version, time.monotonic() - started)
     return _classifier
 
@@ -73,10 +87,12 @@ def classify_many(images: Sequence[Any], *, top_k: int = 5) -> list[Any]:
 
 
 def set_classifier(value: Any | None) -> None:
-    """Install ``value`` as this process's model (``None`` forgets it; the next call reloads)."""
-    global _classifier
+    """Install ``value`` as this process's model (``None`` forgets it; the next call reloads).
+
+    An installed model is pinned: the registry's active version does not replace it."""
+    global _classifier, _loaded_from, _pinned
     with _lock:
-        _classifier = value
+        _classifier, _loaded_from, _pinned = value, None, value is not None
 
 
 def invalid_image_errors() -> tuple[type[BaseException], ...]:

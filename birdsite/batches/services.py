@@ -134,11 +134,17 @@ def _add_group(batch_id: int, group: list[Incoming]) -> list[int]:
 
 def enqueue(job_ids: list[int]) -> None:
     """Queue ``job_ids`` as worker tasks of at most ``BATCH_CHUNK_SIZE`` jobs each."""
+    from kombu.exceptions import OperationalError as BrokerError
+
     from workers.batch_tasks import classify_chunk
 
     size = settings.BATCH_CHUNK_SIZE
     for start in range(0, len(job_ids), size):
-        classify_chunk.delay(job_ids[start : start + size])
+        try:
+            classify_chunk.delay(job_ids[start : start + size])
+        except (BrokerError, OSError):  # stored, PENDING: the sweeper (photos.recovery) queues them later
+            log.warning("%d batch job(s) stored but not queued (broker unreachable)", len(job_ids) - start)
+            return
 
 
 def _add_files(batch: Batch, files: Iterable[FileLike]) -> Batch:

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from birdsite.photos import push
+from birdsite.photos import storage as room
 from birdsite.photos.exif import read_metadata
 from birdsite.photos.images import UploadRejected, check_image
 from birdsite.photos.models import ClassificationJob, Photo, Prediction
@@ -59,16 +60,29 @@ def photo_create(*, owner: AbstractBaseUser, data: bytes, filename: str = "") ->
         longitude=meta.longitude,
         camera=meta.camera,
     )
-    photo.image.save(f"upload{checked.suffix}", ContentFile(data), save=False)
-    photo.thumbnail.save("thumb.jpg", ContentFile(checked.thumbnail_jpeg), save=False)
-    photo.save()
+    room.space_check(owner_id=owner.pk, size=len(data) + len(checked.thumbnail_jpeg))
+    with room.files_or_nothing(photo.image.storage) as saved:  # a failed upload leaves no file
+        for field, name, content in (
+            (photo.image, f"upload{checked.suffix}", data),
+            (photo.thumbnail, "thumb.jpg", checked.thumbnail_jpeg),
+        ):
+            target = field.field.generate_filename(photo, name)
+            field.name = room.save_new(field.storage, target, ContentFile(content), saved)
+        photo.save()
     return photo
 
 
 def _enqueue(job_id: int) -> None:
+    """Publish the job. With the broker down the upload still stands: the row stays PENDING, the failure
+    is logged, and the sweeper (``birdsite.photos.recovery``) publishes it once the broker is back."""
+    from kombu.exceptions import OperationalError as BrokerError
+
     from workers.tasks import classify
 
-    classify.delay(job_id)
+    try:
+        classify.delay(job_id)
+    except (BrokerError, OSError):
+        log.warning("job %s stored but not queued (broker unreachable); the sweeper will queue it", job_id)
 
 
 @transaction.atomic

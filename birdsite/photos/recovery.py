@@ -1,0 +1,114 @@
+"""Jobs no worker will pick up by itself, found and queued again (run by the sweeper, workers/sweeper.py).
+
+Two ways a job gets stuck:
+
+- RUNNING with a stale claim: its worker died (``kill -9``, out of memory, the machine went away). Put back
+  to PENDING with one conditional UPDATE; the dead claim's ``attempts`` number no longer matches, so a late
+  answer from it is dropped (the fencing token in ``services.job_succeed``).
+- PENDING with no message: the upload was stored while the broker was down (the publish failed after
+  commit and was logged), or the broker lost its queue in a restart. Published again once older than
+  ``SWEEP_PENDING_SECONDS`` while the broker's queues are empty, so a long backlog is not flooded with
+  copies; older than ``SWEEP_PENDING_MAX_SECONDS`` in any case.
+
+Publishing twice is harmless: a task claims its job with one conditional UPDATE and a second delivery
+finds it taken or finished. Single uploads go out as ``workers.classify``, batch jobs as chunks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.conf import settings
+from django.utils import timezone
+
+from birdsite.photos.models import ClassificationJob
+
+log = logging.getLogger(__name__)
+Status = ClassificationJob.Status
+MAX_PER_SWEEP = 5000
+
+Publish = Callable[[Sequence[int]], None]
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    released: int  # RUNNING jobs with a stale claim, put back to PENDING
+    requeued: int  # single uploads published again
+    requeued_batch: int  # batch jobs published again (as chunks)
+    queue_depth: int | None  # messages waiting in the broker; None: it could not be asked
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {
+            "released": self.released,
+            "requeued": self.requeued,
+            "requeued_batch": self.requeued_batch,
+            "queue_depth": self.queue_depth,
+        }
+
+
+def jobs_release_stale(*, now: dt.datetime | None = None) -> int:
+    """RUNNING jobs whose claim is older than ``JOB_STALE_SECONDS`` → PENDING; returns how many."""
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    released = ClassificationJob.objects.filter(status=Status.RUNNING, started_at__lt=stale).update(
+        status=Status.PENDING, started_at=None, progress=0
+    )
+    if released:
+        log.warning("released %d job(s) whose worker stopped answering", released)
+    return released
+
+
+def jobs_waiting_too_long(*, queue_depth: int | None, now: dt.datetime | None = None) -> list[int]:
+    """PENDING jobs that should have a message but may not: see the module docstring."""
+    if queue_depth is None:
+        return []  # the broker cannot be reached: nothing can be published now anyway
+    now = now or timezone.now()
+    age = settings.SWEEP_PENDING_SECONDS if queue_depth == 0 else settings.SWEEP_PENDING_MAX_SECONDS
+    older = now - dt.timedelta(seconds=age)
+    pending = ClassificationJob.objects.filter(status=Status.PENDING, created_at__lt=older)
+    return list(pending.order_by("pk").values_list("pk", flat=True)[:MAX_PER_SWEEP])
+
+
+def _batch_job_ids(job_ids: Sequence[int]) -> set[int]:
+    if not job_ids or not apps.is_installed("birdsite.batches"):
+        return set()
+    item = apps.get_model("batches", "BatchItem")
+    return set(item.objects.filter(job_id__in=list(job_ids), kind="job").values_list("job_id", flat=True))
+
+
+def _publish_single(job_ids: Sequence[int]) -> None:
+    from workers.tasks import classify
+
+    for job_id in job_ids:
+        classify.delay(job_id)
+
+
+def _publish_batch(job_ids: Sequence[int]) -> None:
+    from birdsite.batches.services import enqueue
+
+    enqueue(list(job_ids))
+
+
+def jobs_recover(
+    *,
+    queue_depth: int | None,
+    publish_single: Publish = _publish_single,
+    publish_batch: Publish = _publish_batch,
+) -> SweepReport:
+    """One sweep: release stale claims, then publish again what waits without a message."""
+    released = jobs_release_stale()
+    waiting = jobs_waiting_too_long(queue_depth=queue_depth)
+    in_batches = _batch_job_ids(waiting)
+    single = [job_id for job_id in waiting if job_id not in in_batches]
+    batch = [job_id for job_id in waiting if job_id in in_batches]
+    if single:
+        publish_single(single)
+    if batch:
+        publish_batch(batch)
+    if waiting:
+        log.warning("queued %d single and %d batch job(s) again", len(single), len(batch))
+    return SweepReport(released, len(single), len(batch), queue_depth)

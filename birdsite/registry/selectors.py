@@ -1,0 +1,116 @@
+"""Reads of the model registry: the active version, the list, and whether a candidate may be promoted."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from birdsite.registry.models import ModelEvent, ModelVersion
+
+Status = ModelVersion.Status
+
+
+@dataclass(frozen=True)
+class ActiveModel:
+    pk: int
+    version: str
+    directory: str
+
+
+def active_model() -> ActiveModel | None:
+    """The version workers should serve; one indexed query, for the per-task check in the workers."""
+    row = ModelVersion.objects.filter(status=Status.ACTIVE).values_list("pk", "version", "directory").first()
+    return ActiveModel(*row) if row else None
+
+
+def active_version() -> ModelVersion | None:
+    return ModelVersion.objects.filter(status=Status.ACTIVE).first()
+
+
+def versions_list() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.select_related("parent", "created_by", "promoted_by")
+
+
+def events_list(*, limit: int = 30) -> QuerySet[ModelEvent]:
+    return ModelEvent.objects.select_related("version", "previous", "user")[:limit]
+
+
+def rollback_target() -> ModelVersion | None:
+    """The version that was active before the current one was promoted (what "roll back" restores)."""
+    current = active_version()
+    if current is None:
+        return None
+    event = (
+        ModelEvent.objects.filter(
+            version=current,
+            action__in=[ModelEvent.Action.PROMOTED, ModelEvent.Action.FORCED, ModelEvent.Action.ROLLED_BACK],
+            previous__isnull=False,
+        )
+        .select_related("previous")
+        .first()
+    )
+    if event is None or event.previous is None or event.previous.status == Status.FAILED:
+        return None
+    return event.previous
+
+
+def overall(held_out: dict[str, Any] | None) -> dict[str, float] | None:
+    """Photo-weighted top-1/top-5 over a metrics ``held_out`` mapping (dataset -> summary)."""
+    if not held_out:
+        return None
+    n = sum(int(m.get("n", 0)) for m in held_out.values())
+    if not n:
+        return None
+    return {
+        "n": n,
+        "top1": sum(m["top1"] * m["n"] for m in held_out.values()) / n,
+        "top5": sum(m["top5"] * m["n"] for m in held_out.values()) / n,
+    }
+
+
+@dataclass(frozen=True)
+class PromotionCheck:
+    allowed: bool  # without force
+    reason: str
+    candidate: dict[str, float] | None = None
+    reference: dict[str, float] | None = None
+
+
+def promotion_check(candidate: ModelVersion, active: ModelVersion | None) -> PromotionCheck:
+    """May ``candidate`` replace ``active`` without force: its held-out numbers must not be worse.
+
+    Compared on the same held-out photos only: the base model's scores measured in the candidate's own
+    retraining run when the base is still active, else the active model's numbers on a set with the same
+    fingerprint. Anything else is not comparable and needs a forced promotion with a reason.
+    """
+    if candidate.status not in (Status.CANDIDATE, Status.RETIRED):
+        return PromotionCheck(False, f"{candidate.version} is {candidate.status}, not a candidate.")
+    if active is None:
+        return PromotionCheck(True, "No model is active yet.")
+    mine = overall(candidate.metrics.get("held_out"))
+    if active.pk == candidate.parent_id and candidate.metrics.get("base_held_out"):
+        reference = overall(candidate.metrics["base_held_out"])
+    elif candidate.metrics.get("held_out_set") and candidate.metrics.get(
+        "held_out_set"
+    ) == active.metrics.get("held_out_set"):
+        reference = overall(active.metrics.get("held_out"))
+    else:
+        reference = None
+    if mine is None or reference is None:
+        return PromotionCheck(
+            False, f"Held-out numbers of {candidate.version} and {active.version} are not comparable.", mine
+        )
+    worse = [k for k in ("top1", "top5") if _lt(mine[k], reference[k])]
+    if worse:
+        text = ", ".join(f"{k} {mine[k]:.3f} < {reference[k]:.3f}" for k in worse)
+        return PromotionCheck(
+            False, f"Worse than {active.version} on the held-out set: {text}.", mine, reference
+        )
+    return PromotionCheck(True, f"Not worse than {active.version} on the same held-out set.", mine, reference)
+
+
+def _lt(a: float, b: float) -> bool:
+    return math.isnan(a) or a < b - 1e-9

@@ -1,0 +1,69 @@
+"""The sweeper: ``celery -A workers beat`` sends ``workers.sweep`` every ``SWEEP_INTERVAL_SECONDS``
+(``CELERY_BEAT_SCHEDULE`` in birdsite/settings.py); a worker runs it. The work is in
+``birdsite.photos.recovery``. ``HeartbeatScheduler`` touches ``BEAT_HEARTBEAT_FILE`` on every beat tick,
+which is what the ``beat`` service's healthcheck looks at.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from celery.beat import PersistentScheduler
+from django.conf import settings
+from kombu.exceptions import ChannelError
+
+from birdsite.photos import recovery
+
+log = logging.getLogger(__name__)
+
+
+def queues_to_watch() -> list[str]:
+    queues = [settings.CELERY_TASK_DEFAULT_QUEUE]
+    if settings.GPU_QUEUE_ENABLED:
+        from workers.routing import GPU_QUEUE
+
+        queues.append(GPU_QUEUE)
+    return queues
+
+
+def queue_depth(app: Any, queues: list[str]) -> int | None:
+    """Messages waiting in ``queues`` (not those a worker holds), or None if the broker cannot be asked."""
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=5)
+            channel = conn.default_channel
+            total = 0
+            for queue in queues:
+                try:
+                    total += channel.queue_declare(queue=queue, passive=True).message_count
+                except ChannelError:
+                    channel = conn.channel()  # no such queue yet: nothing waits in it
+            return total
+    except Exception:
+        log.warning("sweep: the broker cannot be asked how many messages wait", exc_info=True)
+        return None
+
+
+@shared_task(name="workers.sweep", ignore_result=True, acks_late=False)
+def sweep() -> dict[str, int | None]:
+    """Release dead workers' jobs and queue again those that never reached the broker."""
+    from workers import app
+
+    report = recovery.jobs_recover(queue_depth=queue_depth(app, queues_to_watch()))
+    return report.as_dict()
+
+
+class HeartbeatScheduler(PersistentScheduler):
+    """celery beat's default scheduler, touching ``BEAT_HEARTBEAT_FILE`` on every tick."""
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        interval = super().tick(*args, **kwargs)
+        try:
+            path = settings.BEAT_HEARTBEAT_FILE
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+        except OSError:
+            log.warning("beat: could not touch %s", settings.BEAT_HEARTBEAT_FILE, exc_info=True)
+        return interval
