@@ -94,9 +94,8 @@ def test_the_models_page_shows_versions_and_the_promotion_check(browser, live_si
     assert len(rows) == 2 and "Not worse than 2026.11.29-mnv1-cos" in rows[0].text
     screenshot(browser, "review-models")
     rows[0].find_element(By.CSS_SELECTOR, "[data-promote]").click()
-    active_version = WebDriverWait(browser, 30).until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, "[data-active-version]"))
+    WebDriverWait(browser, 30).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-active-version]"), "rt2-20261129-0300")
     )
-    assert active_version.text == "rt2-20261129-0300"
     assert browser.find_element(By.CSS_SELECTOR, "[data-rollback]").is_displayed()
     screenshot(browser, "review-models-promoted")
