@@ -249,6 +249,13 @@ def head_logits(head, data: FeatureSet, rows: np.ndarray, *, head_kind: str, tta
     return np.asarray(logits, dtype=np.float64)
 
 
+def save_head(head, kind: str, num_classes: int, feature_shape: tuple[int, ...], path: Path) -> None:
+    """Save the weights alone: a compiled model would also write its optimizer state (3× the size)."""
+    clean = build_head(kind, num_classes, feature_shape=tuple(feature_shape))
+    clean.set_weights(head.get_weights())
+    clean.save_weights(path)
+
+
 def imagenet_probabilities(pooled: np.ndarray) -> np.ndarray:
     """The ImageNet head applied to pooled features (dropout is the identity at inference)."""
     base = weights.load_imagenet_mobilenet()
@@ -296,8 +303,9 @@ def train(
     elapsed = time.monotonic() - started
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    config_shape = _inputs(data, options.head, "orig", valid[:1]).shape[1:]
     version = version or out_dir.name
-    head.save_weights(out_dir / "head.weights.h5")
+    save_head(head, options.head, len(data.classes), config_shape, out_dir / "head.weights.h5")
     catalog_subset = catalog.subset(data.classes)
     catalog_subset.save(out_dir / "catalog.json")
     config = {
@@ -309,7 +317,7 @@ def train(
             "feature_layer": features.FEATURE_LAYER,
         },
         "head": options.head,
-        "feature_shape": list(_inputs(data, options.head, "orig", valid[:1]).shape[1:]),
+        "feature_shape": list(config_shape),
         "classes": data.classes,
         "temperature": temperature,
         "tta_flip": tta,
