@@ -218,6 +218,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClassificationStatusEnum": "birdsite.photos.models.ClassificationJob.Status",
         "BatchStatusEnum": "birdsite.batches.models.Batch.Status",
+        "ModelVersionStatusEnum": "birdsite.registry.models.ModelVersion.Status",
+        "ReviewVerdictEnum": "birdsite.review.models.ReviewDecision.Verdict",
     },
 }
 

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from birdsite.api import apis, apis_records
+from birdsite.api import apis, apis_records, staff
 
 app_name = "api"
 urlpatterns = [
@@ -20,6 +20,14 @@ urlpatterns = [
     path("lifelist/", apis_records.LifeListApi.as_view(), name="lifelist"),
     path("exports/sightings.csv", apis_records.SightingsCsvApi.as_view(), name="export-csv"),
     path("exports/ebird.csv", apis_records.EbirdCsvApi.as_view(), name="export-ebird"),
+    path("staff/review/", staff.ReviewQueueApi.as_view(), name="staff-review-queue"),
+    path("staff/review/dashboard/", staff.ReviewDashboardApi.as_view(), name="staff-review-dashboard"),
+    path("staff/review/<int:job_id>/", staff.ReviewDecideApi.as_view(), name="staff-review-decide"),
+    path("staff/models/", staff.ModelListApi.as_view(), name="staff-model-list"),
+    path("staff/models/retrain/", staff.ModelRetrainApi.as_view(), name="staff-model-retrain"),
+    path("staff/models/rollback/", staff.ModelRollbackApi.as_view(), name="staff-model-rollback"),
+    path("staff/models/<int:pk>/", staff.ModelDetailApi.as_view(), name="staff-model-detail"),
+    path("staff/models/<int:pk>/promote/", staff.ModelPromoteApi.as_view(), name="staff-model-promote"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^", apis.UnknownPathApi.as_view(), name="unknown"),

@@ -44,6 +44,14 @@ def test_the_schema_is_openapi_3_and_lists_every_endpoint(schema) -> None:
         ("/api/v1/lifelist/", "get"),
         ("/api/v1/exports/sightings.csv", "get"),
         ("/api/v1/exports/ebird.csv", "get"),
+        ("/api/v1/staff/review/", "get"),
+        ("/api/v1/staff/review/{job_id}/", "post"),
+        ("/api/v1/staff/review/dashboard/", "get"),
+        ("/api/v1/staff/models/", "get"),
+        ("/api/v1/staff/models/{id}/", "get"),
+        ("/api/v1/staff/models/retrain/", "post"),
+        ("/api/v1/staff/models/{id}/promote/", "post"),
+        ("/api/v1/staff/models/rollback/", "post"),
     } == found
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 
