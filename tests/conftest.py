@@ -20,6 +20,8 @@ def live_media_root(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(autouse=True)
 def media_root(request: pytest.FixtureRequest, settings, tmp_path):
+    # Models retrained by a test never land in the checkout's var/models.
+    settings.MODEL_STORE_DIR = tmp_path / "model-store"
     if any(request.node.get_closest_marker(m) for m in LIVE_MARKERS):
         settings.MEDIA_ROOT = request.getfixturevalue("live_media_root")
     else:

@@ -33,7 +33,7 @@ class Route:
 
     @property
     def staff_area(self) -> bool:
-        return self.path.startswith(("/admin/", "/staff/"))
+        return self.path.startswith(("/admin/", "/staff/", "/api/v1/staff/"))
 
     def __str__(self) -> str:
         return f"{self.path} ({self.namespace + ':' if self.namespace else ''}{self.name})"
