@@ -2,8 +2,8 @@
 
 Rules, whatever the view: nobody gets a 500; anonymous is sent to log in (or 401/403/404/405) except on the
 public pages; a stranger and a staff member outside the staff area never reach the owner's objects
-(403/404/405) and never see the owner's data; the staff area (``/admin/``, ``/staff/``, ``/api/v1/staff/``) refuses non-staff;
-no request by anyone else changes what the owner has.
+(403/404/405) and never see the owner's data; the staff area (``/admin/``, ``/staff/``,
+``/api/v1/staff/``) refuses non-staff; no request by anyone else changes what the owner has.
 """
 
 from __future__ import annotations
