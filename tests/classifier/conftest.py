@@ -11,6 +11,16 @@ REPO = Path(__file__).resolve().parents[2]
 BIRDS = Path(os.environ.get("BIRDSITE_DATASETS") or REPO.parent / "shared" / "datasets" / "birds")
 
 
+def link_cub_subset(root: Path, species: tuple[str, ...], per_species: int = 20) -> Path:
+    """A small CUB dataset under ``root/cub100``, linked (never copied) from ../shared."""
+    dataset = root / "cub100"
+    for label in species:
+        (dataset / label).mkdir(parents=True)
+        for photo in sorted((BIRDS / "cub100" / label).iterdir())[:per_species]:
+            (dataset / label / photo.name).symlink_to(photo)
+    return dataset
+
+
 @pytest.fixture(scope="session")
 def birds_dir() -> Path:
     if not (BIRDS / "cub100").is_dir():

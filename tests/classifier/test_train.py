@@ -11,6 +11,7 @@ import classifier
 from classifier.catalog import build_catalog
 from classifier.evaluate import evaluate
 from classifier.train import TrainOptions, train
+from tests.classifier.conftest import link_cub_subset
 
 pytestmark = [pytest.mark.model, pytest.mark.shared]
 
@@ -19,13 +20,7 @@ SPECIES = ("Blue_Jay", "Cedar_Waxwing", "American_Goldfinch", "Barn_Swallow")
 
 @pytest.fixture(scope="module")
 def small_dataset(birds_dir: Path, tmp_path_factory) -> Path:
-    """Four CUB species, linked (never copied) from ../shared."""
-    root = tmp_path_factory.mktemp("data") / "cub100"
-    for label in SPECIES:
-        (root / label).mkdir(parents=True)
-        for photo in sorted((birds_dir / "cub100" / label).iterdir())[:20]:
-            (root / label / photo.name).symlink_to(photo)
-    return root
+    return link_cub_subset(tmp_path_factory.mktemp("data"), SPECIES)
 
 
 @pytest.fixture(scope="module")

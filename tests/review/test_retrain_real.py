@@ -17,7 +17,7 @@ from birdsite.photos.models import ClassificationJob
 from birdsite.registry import selectors, services
 from birdsite.registry.models import ModelVersion
 from birdsite.review import services as review_services
-from tests.classifier.conftest import BIRDS
+from tests.classifier.conftest import BIRDS, link_cub_subset
 from tests.live import live_env, start
 
 pytestmark = [pytest.mark.model, pytest.mark.shared]
@@ -30,12 +30,7 @@ Status = ModelVersion.Status
 def small_dataset(tmp_path_factory) -> Path:
     if not (BIRDS / "cub100").is_dir():
         pytest.skip(f"no shared bird photos at {BIRDS}")
-    root = tmp_path_factory.mktemp("data") / "cub100"
-    for label in SPECIES:
-        (root / label).mkdir(parents=True)
-        for photo in sorted((BIRDS / "cub100" / label).iterdir())[:20]:
-            (root / label / photo.name).symlink_to(photo)
-    return root
+    return link_cub_subset(tmp_path_factory.mktemp("data"), SPECIES)
 
 
 @pytest.fixture(scope="module")
