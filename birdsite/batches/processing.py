@@ -1,8 +1,9 @@
-"""A worker's share of a batch: claim a chunk of jobs, run the model once over all of them, finish each.
+"""A worker's share of a batch: claim a chunk of jobs, run the model once over all of them, finish them.
 
-Each job is claimed, failed and finished through ``birdsite.photos.services`` exactly as a single
-upload is (one conditional UPDATE per claim, fenced by the attempt number), so a chunk delivered
-twice, or retaken after its worker died, still stores one result per job.
+The chunk is claimed with one conditional UPDATE and finished in one transaction
+(``birdsite.photos.services.jobs_claim``/``jobs_finish``), each job fenced by its attempt number as a
+single upload is, so a chunk delivered twice, or retaken after its worker died, still stores one result
+per job; the batch's page gets one push per chunk.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from birdsite.batches.services import batches_touched
 from birdsite.photos.models import ClassificationJob
-from birdsite.photos.services import job_claim, job_fail, job_succeed
+from birdsite.photos.services import jobs_claim, jobs_finish
 
 log = logging.getLogger(__name__)
 Status = ClassificationJob.Status
@@ -34,13 +35,13 @@ class ChunkOutcome:
 
 
 def _claim(job_ids: Sequence[int], outcome: ChunkOutcome) -> dict[int, int]:
-    claims: dict[int, int] = {}
-    for job_id in dict.fromkeys(job_ids):
-        attempt = job_claim(job_id=job_id)
-        if attempt is not None:
-            claims[job_id] = attempt
+    ids = list(dict.fromkeys(job_ids))
+    taken, others = jobs_claim(job_ids=ids)
+    rows = {row["pk"]: row for row in others}
+    for job_id in ids:
+        if job_id in taken:
             continue
-        row = ClassificationJob.objects.filter(pk=job_id).values("status", "started_at").first()
+        row = rows.get(job_id)
         if row and row["status"] == Status.RUNNING and row["started_at"] is not None:
             age = (timezone.now() - row["started_at"]).total_seconds()
             wait = max(1.0, settings.JOB_STALE_SECONDS - age + 1)
@@ -48,11 +49,19 @@ def _claim(job_ids: Sequence[int], outcome: ChunkOutcome) -> dict[int, int]:
             outcome.retry_in = wait if outcome.retry_in is None else min(outcome.retry_in, wait)
         else:
             outcome.skipped.append(job_id)
-    return claims
+    return {job_id: taken[job_id] for job_id in ids if job_id in taken}
 
 
-def _fail(outcome: ChunkOutcome, job_id: int, attempt: int, reason: str) -> None:
-    job_fail(job_id=job_id, attempt=attempt, reason=reason)
+@dataclass
+class _Finish:
+    """What a chunk will write, all at once at its end (``birdsite.photos.services.jobs_finish``)."""
+
+    succeeded: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    failed: dict[int, tuple[int, str]] = field(default_factory=dict)
+
+
+def _fail(outcome: ChunkOutcome, finish: _Finish, job_id: int, attempt: int, reason: str) -> None:
+    finish.failed[job_id] = (attempt, reason)
     outcome.failed.append(job_id)
 
 
@@ -69,6 +78,7 @@ def jobs_process_chunk(
     if not claims:
         return outcome
     jobs = ClassificationJob.objects.select_related("photo").in_bulk(list(claims))
+    finish = _Finish()
     images: list[Any] = []
     ready: list[int] = []
     for job_id, attempt in claims.items():
@@ -76,22 +86,26 @@ def jobs_process_chunk(
             with jobs[job_id].photo.image.open("rb") as fh:
                 data = fh.read()
         except OSError as exc:
-            _fail(outcome, job_id, attempt, f"The stored photo could not be read ({exc}).")
+            _fail(outcome, finish, job_id, attempt, f"The stored photo could not be read ({exc}).")
             continue
         try:
             images.append(open_image(data))
         except invalid_image as exc:
-            _fail(outcome, job_id, attempt, f"This file could not be read as an image: {exc}")
+            _fail(outcome, finish, job_id, attempt, f"This file could not be read as an image: {exc}")
             continue
         ready.append(job_id)
     if ready:
-        _predict(outcome, claims, ready, images, get_classifier)
+        _predict(outcome, finish, claims, ready, images, get_classifier)
+    done = jobs_finish(jobs=jobs, succeeded=finish.succeeded, failed=finish.failed)
+    outcome.succeeded.extend(done)
+    outcome.skipped.extend(sorted(set(finish.succeeded) - set(done)))
     batches_touched(job_ids=list(claims))
     return outcome
 
 
 def _predict(
     outcome: ChunkOutcome,
+    finish: _Finish,
     claims: dict[int, int],
     ready: list[int],
     images: list[Any],
@@ -102,7 +116,13 @@ def _predict(
     except Exception:
         log.exception("chunk %s: the model could not be loaded", ready)
         for job_id in ready:
-            _fail(outcome, job_id, claims[job_id], "The model is not available on this server right now.")
+            _fail(
+                outcome,
+                finish,
+                job_id,
+                claims[job_id],
+                "The model is not available on this server right now.",
+            )
         return
     try:
         results = classifier.predict(images, top_k=5)
@@ -111,13 +131,11 @@ def _predict(
         for job_id in ready:
             _fail(
                 outcome,
+                finish,
                 job_id,
                 claims[job_id],
                 f"The classifier failed on this photo ({type(exc).__name__}).",
             )
         return
     for job_id, result in zip(ready, results, strict=True):
-        if job_succeed(job_id=job_id, attempt=claims[job_id], result=result) is not None:
-            outcome.succeeded.append(job_id)
-        else:
-            outcome.skipped.append(job_id)
+        finish.succeeded[job_id] = (claims[job_id], result)

@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import BooleanField, Case, CharField, F, FloatField, Q, Value, When
 from django.utils import timezone
 
 from birdsite.photos import push
@@ -161,6 +161,129 @@ def job_succeed(*, job_id: int, attempt: int, result: dict[str, Any]) -> Classif
     sighting_create_for_job(job=job)
     transaction.on_commit(lambda: push.job_changed(job_id))
     return job
+
+
+def jobs_claim(*, job_ids: list[int]) -> tuple[dict[int, int], list[dict[str, Any]]]:
+    """``job_claim`` for many jobs with one conditional UPDATE (PENDING, or RUNNING with a stale claim).
+
+    Returns ({job id: attempt} of those this call took, the rows of the others: id, status, started_at).
+    The claim's own ``started_at`` tells which rows this call took (another claimer's rows differ).
+    """
+    if not job_ids:
+        return {}, []
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
+    claimable = Q(status=Status.PENDING) | Q(status=Status.RUNNING, started_at__lt=stale)
+    ClassificationJob.objects.filter(claimable, pk__in=job_ids).update(
+        status=Status.RUNNING, started_at=now, progress=10, attempts=F("attempts") + 1, error=""
+    )
+    claims: dict[int, int] = {}
+    others: list[dict[str, Any]] = []
+    rows = ClassificationJob.objects.filter(pk__in=job_ids).values("pk", "status", "started_at", "attempts")
+    for row in rows:
+        if row["status"] == Status.RUNNING and row["started_at"] == now:
+            claims[row["pk"]] = row["attempts"]
+        else:
+            others.append(row)
+    return claims, others
+
+
+def _held(claims: dict[int, int]) -> Q:
+    """Rows still held by these claims ({job id: attempt}): one condition per attempt number."""
+    by_attempt: dict[int, list[int]] = {}
+    for job_id, attempt in claims.items():
+        by_attempt.setdefault(attempt, []).append(job_id)
+    held = Q(pk__in=[])
+    for attempt, ids in by_attempt.items():
+        held |= Q(pk__in=ids, attempts=attempt)
+    return held
+
+
+@transaction.atomic
+def jobs_finish(
+    *,
+    jobs: dict[int, ClassificationJob],
+    succeeded: dict[int, tuple[int, dict[str, Any]]],
+    failed: dict[int, tuple[int, str]],
+) -> list[int]:
+    """``job_succeed``/``job_fail`` for a chunk in one transaction, with a bounded number of queries.
+
+    ``jobs`` are the chunk's rows (with their photos); ``succeeded`` maps job id → (attempt, model result),
+    ``failed`` job id → (attempt, reason). Only rows still held by the given claim change; predictions
+    already stored for a model version are kept; a job that has a sighting keeps it. Nothing is pushed
+    per job (the batch pushes its progress once per chunk). Returns the ids that this call succeeded.
+    """
+    from birdsite.sightings.services import sightings_create_for_jobs
+
+    now = timezone.now()
+    by_reason: dict[str, dict[int, int]] = {}
+    for job_id, (attempt, reason) in failed.items():
+        by_reason.setdefault(reason[:2000], {})[job_id] = attempt
+    for reason, claims in by_reason.items():
+        ClassificationJob.objects.filter(_held(claims)).exclude(
+            status__in=[Status.SUCCEEDED, Status.FAILED]
+        ).update(status=Status.FAILED, error=reason, progress=100, finished_at=now)
+    if not succeeded:
+        return []
+    fence = _held({job_id: attempt for job_id, (attempt, _) in succeeded.items()})
+    held = set(
+        ClassificationJob.objects.select_for_update()
+        .filter(fence, status=Status.RUNNING)
+        .values_list("pk", flat=True)
+    )
+    for job_id in sorted(set(succeeded) - held):
+        log.warning("job %s: claim %s lost before finishing; result dropped", job_id, succeeded[job_id][0])
+    if not held:
+        return []
+    done = sorted(held)
+    results = {job_id: succeeded[job_id][1] for job_id in done}
+    versions = {job_id: str(result["model_version"]) for job_id, result in results.items()}
+
+    def per_job(values: dict[int, Any], field: Any) -> Case:
+        return Case(*(When(pk=j, then=Value(v)) for j, v in values.items()), output_field=field)
+
+    ClassificationJob.objects.filter(pk__in=done).update(
+        status=Status.SUCCEEDED,
+        progress=100,
+        model_version=per_job(versions, CharField()),
+        is_bird=per_job({j: bool(r["is_bird"]) for j, r in results.items()}, BooleanField()),
+        bird_score=per_job({j: float(r["bird_score"]) for j, r in results.items()}, FloatField()),
+        finished_at=now,
+    )
+    stored: dict[int, list[Prediction]] = {}
+    for p in Prediction.objects.filter(job_id__in=done).order_by("rank"):
+        if p.model_version == versions[p.job_id]:
+            stored.setdefault(p.job_id, []).append(p)
+    new: list[Prediction] = []
+    for job_id in done:
+        if job_id in stored:
+            continue
+        stored[job_id] = [
+            Prediction(
+                job_id=job_id,
+                model_version=versions[job_id],
+                rank=rank,
+                label=p["label"],
+                common_name=p["common_name"],
+                scientific_name=p.get("scientific_name") or "",
+                confidence=float(p["confidence"]),
+                wikipedia_url=p.get("wikipedia_url") or "",
+                ebird_code=p.get("ebird_code") or "",
+            )
+            for rank, p in enumerate(results[job_id]["predictions"], start=1)
+        ]
+        new.extend(stored[job_id])
+    if new:
+        Prediction.objects.bulk_create(new)
+    finished = []
+    for job_id in done:
+        job = jobs[job_id]
+        job.status, job.progress, job.finished_at = Status.SUCCEEDED, 100, now
+        job.model_version = versions[job_id]
+        job.is_bird, job.bird_score = bool(results[job_id]["is_bird"]), float(results[job_id]["bird_score"])
+        finished.append((job, stored[job_id][0] if stored[job_id] else None))
+    sightings_create_for_jobs(jobs=finished)
+    return done
 
 
 def job_fail(*, job_id: int, reason: str, attempt: int | None = None) -> bool:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from birdsite.photos.models import ClassificationJob
+from birdsite.photos.models import ClassificationJob, Prediction
 from birdsite.sightings import catalog
 from birdsite.sightings.models import Sighting
 
@@ -34,6 +34,35 @@ def sighting_create_for_job(*, job: ClassificationJob) -> Sighting:
         latitude=job.photo.latitude,
         longitude=job.photo.longitude,
     )
+
+
+@transaction.atomic
+def sightings_create_for_jobs(*, jobs: list[tuple[ClassificationJob, Prediction | None]]) -> None:
+    """``sighting_create_for_job`` for many finished jobs, each with its best stored prediction (or None).
+
+    Two queries whatever the count: which jobs have a sighting already (they keep it), one INSERT.
+    """
+    have = set(Sighting.objects.filter(job__in=[job for job, _ in jobs]).values_list("job_id", flat=True))
+    new = []
+    for job, top in jobs:
+        if job.pk in have:
+            continue
+        named = bool(job.is_bird) and top is not None
+        new.append(
+            Sighting(
+                owner_id=job.owner_id,
+                photo_id=job.photo_id,
+                job=job,
+                species_key=top.label if named else "",
+                common_name=top.common_name if named else "",
+                scientific_name=top.scientific_name if named else "",
+                observed_at=job.photo.taken_at or job.photo.created_at,
+                latitude=job.photo.latitude,
+                longitude=job.photo.longitude,
+            )
+        )
+    if new:
+        Sighting.objects.bulk_create(new)
 
 
 def _names_for(sighting: Sighting, species_key: str) -> tuple[str, str]:
