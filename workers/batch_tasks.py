@@ -11,7 +11,7 @@ from django.db import connections
 
 from birdsite.batches import processing, services
 from workers import model
-from workers.tasks import TRANSIENT
+from workers.tasks import JOB_TASK_OPTIONS
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +22,7 @@ def open_image(data: bytes) -> Any:
     return classifier.open_image(data)
 
 
-@shared_task(
-    name="workers.classify_chunk",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name="workers.classify_chunk", **JOB_TASK_OPTIONS)
 def classify_chunk(job_ids: list[int]) -> dict[str, int]:
     outcome = processing.jobs_process_chunk(
         job_ids=job_ids,

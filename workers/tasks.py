@@ -14,16 +14,18 @@ from workers import microbatch, model
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
-@shared_task(
-    bind=True,
-    name="workers.classify",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=8,
-)
+# Jobs are idempotent (claimed by a conditional UPDATE), so late acks and redelivery are safe.
+JOB_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(bind=True, name="workers.classify", **JOB_TASK_OPTIONS)
 def classify(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
     # Other uploads waiting right now share this forward pass (workers/microbatch.py).
     outcome = microbatch.jobs_process_together(

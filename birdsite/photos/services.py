@@ -144,20 +144,7 @@ def job_succeed(*, job_id: int, attempt: int, result: dict[str, Any]) -> Classif
         return None
     job = ClassificationJob.objects.select_related("photo").get(pk=job_id)
     if not job.predictions.filter(model_version=version).exists():
-        Prediction.objects.bulk_create(
-            Prediction(
-                job=job,
-                model_version=version,
-                rank=rank,
-                label=p["label"],
-                common_name=p["common_name"],
-                scientific_name=p.get("scientific_name") or "",
-                confidence=float(p["confidence"]),
-                wikipedia_url=p.get("wikipedia_url") or "",
-                ebird_code=p.get("ebird_code") or "",
-            )
-            for rank, p in enumerate(result["predictions"], start=1)
-        )
+        Prediction.objects.bulk_create(prediction_rows(job.pk, version, result["predictions"]))
     sighting_create_for_job(job=job)
     transaction.on_commit(lambda: push.job_changed(job_id))
     return job
@@ -258,20 +245,7 @@ def jobs_finish(
     for job_id in done:
         if job_id in stored:
             continue
-        stored[job_id] = [
-            Prediction(
-                job_id=job_id,
-                model_version=versions[job_id],
-                rank=rank,
-                label=p["label"],
-                common_name=p["common_name"],
-                scientific_name=p.get("scientific_name") or "",
-                confidence=float(p["confidence"]),
-                wikipedia_url=p.get("wikipedia_url") or "",
-                ebird_code=p.get("ebird_code") or "",
-            )
-            for rank, p in enumerate(results[job_id]["predictions"], start=1)
-        ]
+        stored[job_id] = prediction_rows(job_id, versions[job_id], results[job_id]["predictions"])
         new.extend(stored[job_id])
     if new:
         Prediction.objects.bulk_create(new)
@@ -369,3 +343,21 @@ def photo_delete(*, photo: Photo) -> None:
                 log.warning("could not delete %s", name, exc_info=True)
 
     transaction.on_commit(remove_files)
+
+
+def prediction_rows(job_id: int, version: str, predictions: list[dict[str, Any]]) -> list[Prediction]:
+    """Unsaved Prediction rows for one job's model output, best first."""
+    return [
+        Prediction(
+            job_id=job_id,
+            model_version=version,
+            rank=rank,
+            label=p["label"],
+            common_name=p["common_name"],
+            scientific_name=p.get("scientific_name") or "",
+            confidence=float(p["confidence"]),
+            wikipedia_url=p.get("wikipedia_url") or "",
+            ebird_code=p.get("ebird_code") or "",
+        )
+        for rank, p in enumerate(predictions, start=1)
+    ]

@@ -22,8 +22,15 @@ def sighting_create_for_job(*, job: ClassificationJob) -> Sighting:
     if existing is not None:
         return existing
     top = job.predictions.filter(model_version=job.model_version).order_by("rank").first()
+    sighting = _new_sighting(job, top)
+    sighting.save(force_insert=True)
+    return sighting
+
+
+def _new_sighting(job: ClassificationJob, top: Prediction | None) -> Sighting:
+    """An unsaved sighting of a finished job, named after ``top`` when the model saw a bird."""
     named = bool(job.is_bird) and top is not None
-    return Sighting.objects.create(
+    return Sighting(
         owner_id=job.owner_id,
         photo_id=job.photo_id,
         job=job,
@@ -43,24 +50,7 @@ def sightings_create_for_jobs(*, jobs: list[tuple[ClassificationJob, Prediction 
     Two queries whatever the count: which jobs have a sighting already (they keep it), one INSERT.
     """
     have = set(Sighting.objects.filter(job__in=[job for job, _ in jobs]).values_list("job_id", flat=True))
-    new = []
-    for job, top in jobs:
-        if job.pk in have:
-            continue
-        named = bool(job.is_bird) and top is not None
-        new.append(
-            Sighting(
-                owner_id=job.owner_id,
-                photo_id=job.photo_id,
-                job=job,
-                species_key=top.label if named else "",
-                common_name=top.common_name if named else "",
-                scientific_name=top.scientific_name if named else "",
-                observed_at=job.photo.taken_at or job.photo.created_at,
-                latitude=job.photo.latitude,
-                longitude=job.photo.longitude,
-            )
-        )
+    new = [_new_sighting(job, top) for job, top in jobs if job.pk not in have]
     if new:
         Sighting.objects.bulk_create(new)
 
