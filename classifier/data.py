@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"}
-SPLITS = ("train", "valid", "test")
 # Kaggle's folder names for its splits; anything else directly inside a dataset is a class folder.
 SPLIT_ALIASES = {
     "train": "train",

@@ -6,6 +6,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,14 @@ def feature_extractor(layer: str = FEATURE_LAYER):
 
 
 def _content_key(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    stat = path.stat()
+    return _hash_file(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=65536)
+def _hash_file(path: str, size: int, mtime_ns: int) -> str:
+    # Keyed by size and mtime too: every view of a training run asks again, a changed file is hashed anew.
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]
 
 
 def cache_root(view: str, layer: str = FEATURE_LAYER) -> Path:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -256,11 +257,16 @@ def save_head(head, kind: str, num_classes: int, feature_shape: tuple[int, ...],
     clean.save_weights(path)
 
 
+@cache
+def _imagenet_head() -> tuple[np.ndarray, np.ndarray]:
+    kernel, bias = weights.load_imagenet_mobilenet().get_layer("conv_preds").get_weights()
+    return kernel.reshape(kernel.shape[-2], -1), bias
+
+
 def imagenet_probabilities(pooled: np.ndarray) -> np.ndarray:
     """The ImageNet head applied to pooled features (dropout is the identity at inference)."""
-    base = weights.load_imagenet_mobilenet()
-    kernel, bias = base.get_layer("conv_preds").get_weights()
-    return metrics.softmax(pooled @ kernel.reshape(kernel.shape[-2], -1) + bias)
+    kernel, bias = _imagenet_head()  # building MobileNet once per process, not once per split
+    return metrics.softmax(pooled @ kernel + bias)
 
 
 def train(
