@@ -1,7 +1,7 @@
 """Every API error is JSON ``{"code", "message"[, "details"]}``: a stable ``code``, a ``message`` for people.
 
-Upload refusals from the photo services (``UploadRejected``) keep their own codes and get the HTTP
-status that names them: 413 for too large, 415 for not an image we take, 400 for a damaged one.
+A service's ``birdsite.errors.Refused`` keeps its own code and gets the HTTP status of that code
+(``birdsite.errors.HTTP_STATUS``: 413 for too large, 415 for not an image we take, 400 otherwise).
 """
 
 from __future__ import annotations
@@ -10,20 +10,11 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from birdsite.photos.images import UploadRejected
-
-UPLOAD_STATUS = {
-    "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    "too_many_pixels": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    "not_an_image": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-    "unsupported_format": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-    "empty": status.HTTP_400_BAD_REQUEST,
-    "corrupt": status.HTTP_400_BAD_REQUEST,
-}
+from birdsite.errors import Refused, http_status
 
 
 class ApiError(exceptions.APIException):
@@ -37,13 +28,16 @@ class ApiError(exceptions.APIException):
         self.details = details
 
 
-def upload_error(exc: UploadRejected) -> ApiError:
-    return ApiError(code=exc.code, message=exc.message, status_code=UPLOAD_STATUS.get(exc.code, 400))
+def refusal_error(exc: Refused) -> ApiError:
+    """The one mapping of a service's refusal to the API: its code, its message, the code's status."""
+    return ApiError(
+        code=exc.code, message=exc.message, status_code=http_status(exc.code), details=exc.details
+    )
 
 
 def _translate(exc: Exception) -> Exception:
-    if isinstance(exc, UploadRejected):
-        return upload_error(exc)
+    if isinstance(exc, Refused):
+        return refusal_error(exc)
     if isinstance(exc, Http404):
         return exceptions.NotFound("Not found.")
     if isinstance(exc, RequestDataTooBig):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO
 
+from birdsite.errors import Refused
 from birdsite.photos.images import UploadRejected
 
 NESTED_SUFFIXES = {
@@ -44,14 +45,12 @@ class Problem:
     message: str
 
 
-class ArchiveRefused(ValueError):
+class ArchiveRefused(Refused):
     """The whole archive is refused; ``problems`` lists why (per member where it applies)."""
 
     def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
-        super().__init__(message)
-        self.code = "archive_refused"
-        self.message = message
         self.problems = problems or []
+        super().__init__("archive_refused", message)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from birdsite.batches import archives, push
 from birdsite.batches.models import Batch, BatchItem
+from birdsite.errors import Refused
 from birdsite.photos.images import UploadRejected
 from birdsite.photos.models import ClassificationJob, Photo
 from birdsite.photos.services import photo_create
@@ -35,13 +36,8 @@ JobStatus = ClassificationJob.Status
 CANCELLED_REASON = "Cancelled with its batch."
 
 
-class BatchRefused(ValueError):
+class BatchRefused(Refused):
     """A request about a batch we refuse; ``code`` is stable (for the API), ``message`` is for people."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

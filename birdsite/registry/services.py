@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from birdsite.errors import Refused
 from birdsite.registry import selectors
 from birdsite.registry.models import ModelEvent, ModelVersion
 
@@ -27,8 +28,11 @@ Status = ModelVersion.Status
 Action = ModelEvent.Action
 
 
-class RegistryError(Exception):
+class RegistryError(Refused):
     """A registry action that cannot be done; the message says why, for people."""
+
+    def __init__(self, message: str, code: str = "registry_refused") -> None:
+        super().__init__(code, message)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

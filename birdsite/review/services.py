@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from birdsite.errors import Refused
 from birdsite.photos.models import ClassificationJob
 from birdsite.review.models import ReviewDecision
 from birdsite.sightings import catalog
@@ -12,8 +13,11 @@ from birdsite.sightings import catalog
 Verdict = ReviewDecision.Verdict
 
 
-class ReviewRejected(ValueError):
+class ReviewRejected(Refused):
     """The decision cannot be stored; the message says why, for people."""
+
+    def __init__(self, message: str, code: str = "review_refused") -> None:
+        super().__init__(code, message)
 
 
 @transaction.atomic

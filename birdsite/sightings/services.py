@@ -6,13 +6,15 @@ import datetime as dt
 
 from django.db import transaction
 
+from birdsite.errors import Refused
 from birdsite.photos.models import ClassificationJob, Prediction
 from birdsite.sightings import catalog
 from birdsite.sightings.models import Sighting
 
 
-class UnknownSpecies(ValueError):
-    pass
+class UnknownSpecies(Refused):
+    def __init__(self, message: str, code: str = "unknown_species") -> None:
+        super().__init__(code, message)
 
 
 @transaction.atomic

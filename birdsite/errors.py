@@ -1,0 +1,46 @@
+"""The one refusal type of the site: services raise ``Refused``; views, forms and the API map it once.
+
+A refusal is an expected answer ("this file is not an image", "the batch is full"), never a bug: it is
+logged as one line without a traceback, shown to people as ``message`` and to programs as ``code``.
+Subclasses exist only where callers need to tell families apart (uploads, batches, review, registry);
+the HTTP status for each code lives in one table here, so the web pages and the API agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Refused(Exception):
+    """A service refused: ``code`` is stable (for programs), ``message`` is for people."""
+
+    default_code = "refused"
+
+    def __init__(self, code: str | None = None, message: str = "", *, details: Any | None = None) -> None:
+        self.code = code or self.default_code
+        self.message = message or self.code.replace("_", " ")
+        self.details = details
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# The HTTP status of each refusal code; anything not listed is a 400.
+HTTP_STATUS: dict[str, int] = {
+    "too_large": 413,
+    "too_many_pixels": 413,
+    "archive_too_large": 413,
+    "not_an_image": 415,
+    "unsupported_format": 415,
+    "not_found": 404,
+    "forbidden": 403,
+    "conflict": 409,
+    "quota_exceeded": 507,
+    "storage_full": 507,
+    "service_unavailable": 503,
+}
+
+
+def http_status(code: str) -> int:
+    return HTTP_STATUS.get(code, 400)
