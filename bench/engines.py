@@ -21,7 +21,9 @@ import numpy as np  # noqa: E402
 from common import beside, machine, peak_rss_mb, photos, timed  # noqa: E402
 
 from classifier import engines, images  # noqa: E402
-from classifier.engine import Classifier, ModelConfig, TensorFlowEngine, default_model_dir  # noqa: E402
+from classifier.config import ModelConfig, Options, default_model_dir  # noqa: E402
+from classifier.engines import TensorFlowEngine  # noqa: E402
+from classifier.inference import Classifier  # noqa: E402
 
 
 def main() -> int:
@@ -47,7 +49,7 @@ def main() -> int:
         timed(lambda: lite(batch), images_per_call=32, seconds=args.seconds), base
     )
     # The whole classifier as the workers call it (calibration, gate, and the model's flip TTA or not).
-    clf = Classifier(model_dir, engine="litert")
+    clf = Classifier(model_dir, Options(engine="litert"))
     for tta in (True, False):
         clf.tta_flip = tta
         out[f"classifier_litert_batch32_tta_{'on' if tta else 'off'}"] = beside(

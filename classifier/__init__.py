@@ -11,20 +11,21 @@ from classifier.images import InvalidImage, open_image
 
 if TYPE_CHECKING:
     from classifier.catalog import Catalog
-    from classifier.engine import Classifier
+    from classifier.inference import Classifier
 
 __all__ = ["Classifier", "InvalidImage", "default_catalog", "default_model_dir", "load", "open_image"]
 
 
 def load(model_dir=None, **options) -> Classifier:
-    """``classifier.engine.load``: options ``engine`` (tensorflow|litert|auto) and ``batch_size``."""
-    from classifier.engine import load as _load
+    """``classifier.inference.load``: keyword options ``engine``, ``precision``, ``threads``, ``tta``,
+    ``batch_size`` (never read from the environment)."""
+    from classifier.inference import load as _load
 
     return _load(model_dir, **options)
 
 
 def default_model_dir():
-    from classifier.engine import default_model_dir as _default
+    from classifier.config import default_model_dir as _default
 
     return _default()
 
@@ -38,7 +39,7 @@ def default_catalog() -> Catalog:
 
 def __getattr__(name: str):
     if name == "Classifier":
-        from classifier.engine import Classifier
+        from classifier.inference import Classifier
 
         return Classifier
     raise AttributeError(name)

@@ -12,6 +12,16 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
 
+def _options():  # -> classifier.config.Options, imported late to keep `--help` fast
+    """Serving options from the BIRDSITE_* variables; a bad value stops the command, naming the variable."""
+    from classifier.config import Options
+
+    try:
+        return Options.from_env(os.environ)
+    except ValueError as exc:
+        raise SystemExit(f"python -m classifier: {exc}") from None
+
+
 def _fetch_weights(args: argparse.Namespace) -> int:
     from classifier import weights
 
@@ -39,7 +49,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from classifier.engine import default_model_dir
+    from classifier.config import default_model_dir
     from classifier.evaluate import evaluate
 
     model = Path(args.model) if args.model else default_model_dir()
@@ -50,6 +60,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         out,
         split=args.split,
         non_birds=Path(args.non_birds) if args.non_birds else None,
+        options=_options(),
     )
     print((out / "report.md").read_text())
     print(f"report written to {out}")
@@ -58,9 +69,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from classifier import images
-    from classifier.engine import load
+    from classifier.config import default_model_dir
+    from classifier.inference import Classifier
 
-    clf = load(args.model)
+    clf = Classifier(Path(args.model) if args.model else default_model_dir(), _options())
     failures = 0
     for path in args.images:
         try:

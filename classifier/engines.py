@@ -16,22 +16,15 @@ import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from classifier import images, metrics, weights
-
-if TYPE_CHECKING:
-    from classifier.engine import ModelConfig
+from classifier.config import ENGINES, PRECISIONS, ModelConfig
 
 log = logging.getLogger(__name__)
 
-ENGINE_ENV = "BIRDSITE_ENGINE"
-PRECISION_ENV = "BIRDSITE_LITERT_PRECISION"
-THREADS_ENV = "BIRDSITE_THREADS"
-ENGINES = ("auto", "litert", "tensorflow")
-PRECISIONS = ("float32", "float16", "dynamic-int8")
 # Largest differences the parity check accepts, on calibrated probabilities and on the bird score.
 PROB_TOLERANCE = 2e-3
 BIRD_TOLERANCE = 2e-3
@@ -58,29 +51,46 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def threads() -> int:
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if raw:
-        value = int(raw)
-        if value < 1:
-            raise EngineError(f"{THREADS_ENV} must be at least 1, got {raw!r}")
-        return value
-    return cpu_count()
-
-
 def engine_name(requested: str | None = None) -> str:
-    """``requested``, else ``$BIRDSITE_ENGINE``, else ``auto``; checked against ``ENGINES``."""
-    name = (requested or os.environ.get(ENGINE_ENV, "") or "auto").strip().lower()
+    """``requested`` (None: ``auto``), checked against ``ENGINES``."""
+    name = (requested or "auto").strip().lower()
     if name not in ENGINES:
-        raise EngineError(f"unknown engine {name!r} (from {ENGINE_ENV}?); choose one of {ENGINES}")
+        raise EngineError(f"unknown engine {name!r}; choose one of {ENGINES}")
     return name
 
 
-def precision_name() -> str:
-    name = (os.environ.get(PRECISION_ENV, "") or "float32").strip().lower()
+def precision_name(requested: str | None = None) -> str:
+    name = (requested or "float32").strip().lower()
     if name not in PRECISIONS:
-        raise EngineError(f"unknown LiteRT precision {name!r} in {PRECISION_ENV}; choose one of {PRECISIONS}")
+        raise EngineError(f"unknown LiteRT precision {name!r}; choose one of {PRECISIONS}")
     return name
+
+
+class TensorFlowEngine:
+    """MobileNet base + ImageNet head + species head as one Keras graph: pixels in, two sets of logits out."""
+
+    name = "tensorflow"
+
+    def __init__(self, config: ModelConfig):
+        import keras
+        import tensorflow as tf
+
+        from classifier import heads
+
+        base = weights.load_imagenet_mobilenet()
+        feature_map = base.get_layer(heads.feature_layer(config.head)).output
+        head = heads.build_head(config.head, len(config.classes), feature_shape=config.feature_shape)
+        head.load_weights(config.path / "head.weights.h5")
+        pooled = heads.pools_features(config.head)
+        head_input = keras.layers.GlobalAveragePooling2D()(feature_map) if pooled else feature_map
+        imagenet_logits = base.get_layer("reshape_2").output
+        model = keras.Model(base.input, [head(head_input), imagenet_logits])
+        self.keras_model = model  # what the LiteRT engine converts
+        self._run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        species, imagenet = self._run(images.preprocess(batch))
+        return np.asarray(species, dtype=np.float64), np.asarray(imagenet, dtype=np.float64)
 
 
 class _FixedBatch:
@@ -118,7 +128,7 @@ class LiteRTEngine:
 
     def __init__(self, model_file: Path, *, num_threads: int | None = None, chunk: int = 4):
         self.model_file = Path(model_file)
-        self.num_threads = num_threads or threads()
+        self.num_threads = num_threads or cpu_count()
         self.chunk = chunk
         self._plans: dict[int, _FixedBatch] = {}
         self._plan(1)  # fails here, at load, if the runtime or the file is unusable
@@ -254,8 +264,6 @@ def ensure_litert_model(
     if target.exists() and report_file.exists():
         return target, json.loads(report_file.read_text())
     if reference is None:
-        from classifier.engine import TensorFlowEngine
-
         reference = TensorFlowEngine(config)
     log.info("converting model %s to LiteRT (%s)", config.version, precision)
     _write_atomically(target, convert(reference.keras_model, precision))
@@ -275,23 +283,28 @@ def ensure_litert_model(
     return target, report
 
 
-def create(config: ModelConfig, requested: str | None = None) -> Engine:
-    """The engine to serve ``config`` with: ``requested``, else ``$BIRDSITE_ENGINE``, else ``auto``."""
-    from classifier.engine import TensorFlowEngine
-
+def create(
+    config: ModelConfig,
+    requested: str | None = None,
+    *,
+    precision: str | None = None,
+    threads: int | None = None,
+) -> Engine:
+    """The engine to serve ``config`` with: ``requested`` (None: ``auto``); LiteRT at ``precision``
+    (None: float32) on ``threads`` threads (None: every core of the process)."""
     name = engine_name(requested)
     if name == "tensorflow":
         return TensorFlowEngine(config)
-    precision = precision_name()
+    precision = precision_name(precision)
     if name == "litert":
         path, report = ensure_litert_model(config, precision=precision)
         if not report["ok"]:
             log.warning("LiteRT (%s) differs from TensorFlow beyond tolerance: %s", precision, report)
-        return LiteRTEngine(path)
+        return LiteRTEngine(path, num_threads=threads)
     try:
         path, report = ensure_litert_model(config, precision=precision)
         if report["ok"]:
-            return LiteRTEngine(path)
+            return LiteRTEngine(path, num_threads=threads)
         log.warning("LiteRT (%s) does not match TensorFlow, serving with TensorFlow: %s", precision, report)
     except Exception:
         log.exception("LiteRT is not available, serving with TensorFlow")

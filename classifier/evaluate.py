@@ -12,8 +12,9 @@ import numpy as np
 from tqdm import tqdm
 
 from classifier import images, metrics
+from classifier.config import BATCH_SIZE, Options
 from classifier.data import IMAGE_SUFFIXES, Sample, catalog_resolver, load_samples
-from classifier.engine import BATCH_SIZE, Classifier
+from classifier.inference import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +86,14 @@ def evaluate(
     *,
     split: str = "test",
     non_birds: Path | None = None,
+    options: Options | None = None,
 ) -> dict:
     """Top-1/top-5/macro-F1/ECE per dataset, per-class figures, the bird gate's rates, and plots.
 
     ``split`` picks the model's own held-out split of the training datasets ("test"), or "all" for
     photos the model has never seen.
     """
-    clf = Classifier(Path(model_dir))
+    clf = Classifier(Path(model_dir), options)
     cfg = json.loads((Path(model_dir) / "config.json").read_text())["data"]
     samples: list[Sample] = load_samples(
         list(data_dirs),

@@ -1,4 +1,4 @@
-"""The engines behind ``classifier.load()``: LiteRT matches TensorFlow, and the choice follows the env."""
+"""The engines behind ``classifier.load()``: LiteRT matches TensorFlow, and the choice follows the options."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class FakeTensorFlow:
 class FakeLiteRT:
     name = "litert"
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, num_threads: int | None = None) -> None:
+        self.path, self.num_threads = path, num_threads
 
 
 @pytest.fixture
@@ -37,10 +37,9 @@ def fake_engines(monkeypatch):
             raise state["error"]
         return Path("/cache/model.tflite"), state["report"]
 
-    monkeypatch.setattr("classifier.engine.TensorFlowEngine", FakeTensorFlow)
+    monkeypatch.setattr(engines, "TensorFlowEngine", FakeTensorFlow)
     monkeypatch.setattr(engines, "LiteRTEngine", FakeLiteRT)
     monkeypatch.setattr(engines, "ensure_litert_model", ensure)
-    monkeypatch.delenv(engines.ENGINE_ENV, raising=False)
     return state
 
 
@@ -59,27 +58,28 @@ def test_auto_falls_back_to_tensorflow_when_litert_cannot_load(fake_engines):
 
 
 @pytest.mark.parametrize("name", ["tensorflow", "litert", "auto"])
-def test_the_engine_is_chosen_by_birdsite_engine(fake_engines, monkeypatch, name):
-    monkeypatch.setenv("BIRDSITE_ENGINE", name.upper())
-    assert engines.create(config=None).name == ("litert" if name == "auto" else name)
+def test_the_engine_is_the_one_asked_for(fake_engines, name):
+    assert engines.create(config=None, requested=name.upper()).name == ("litert" if name == "auto" else name)
 
 
-def test_an_explicit_engine_wins_over_the_environment(fake_engines, monkeypatch):
-    monkeypatch.setenv("BIRDSITE_ENGINE", "litert")
-    assert engines.create(config=None, requested="tensorflow").name == "tensorflow"
+def test_litert_runs_on_the_threads_asked_for(fake_engines):
+    assert engines.create(config=None, requested="litert", threads=3).num_threads == 3
 
 
-def test_an_unknown_engine_name_is_refused_with_the_choices(fake_engines, monkeypatch):
-    monkeypatch.setenv("BIRDSITE_ENGINE", "onnx")
+def test_the_environment_does_not_choose_the_engine_of_the_library(fake_engines, monkeypatch):
+    monkeypatch.setenv("BIRDSITE_ENGINE", "tensorflow")
+    assert engines.create(config=None).name == "litert"
+
+
+def test_an_unknown_engine_name_is_refused_with_the_choices(fake_engines):
     with pytest.raises(engines.EngineError, match="auto"):
-        engines.create(config=None)
+        engines.create(config=None, requested="onnx")
 
 
-def test_asking_for_litert_explicitly_never_silently_gives_tensorflow(fake_engines, monkeypatch):
-    monkeypatch.setenv("BIRDSITE_ENGINE", "litert")
+def test_asking_for_litert_explicitly_never_silently_gives_tensorflow(fake_engines):
     fake_engines["error"] = ImportError("no ai_edge_litert")
     with pytest.raises(ImportError):
-        engines.create(config=None)
+        engines.create(config=None, requested="litert")
 
 
 # --- the real engines on real photos -------------------------------------------------------------
@@ -111,7 +111,7 @@ def write_model_dir(root: Path, *, classes: int = 5, seed: int = 3) -> Path:
 
 @pytest.fixture(scope="module")
 def model_config(tmp_path_factory):
-    from classifier.engine import ModelConfig, default_model_dir
+    from classifier.config import ModelConfig, default_model_dir
 
     try:
         shipped = default_model_dir()
@@ -125,12 +125,10 @@ def model_config(tmp_path_factory):
 @pytest.fixture(scope="module")
 def converted(model_config, tmp_path_factory):
     """The TensorFlow reference and the LiteRT conversion of the same Keras graph, cached in a tmp dir."""
-    from classifier.engine import TensorFlowEngine
-
     cache = tmp_path_factory.mktemp("litert-cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(engines, "cached_model_file", lambda config, precision: cache / f"{precision}.tflite")
-        reference = TensorFlowEngine(model_config)
+        reference = engines.TensorFlowEngine(model_config)
         path, report = engines.ensure_litert_model(model_config, reference=reference)
     return reference, path, report
 
@@ -169,14 +167,14 @@ def test_a_converted_model_is_reused_from_the_cache_without_tensorflow(converted
     _, path, report = converted
     monkeypatch.setattr(engines, "cached_model_file", lambda config, precision: path)
     monkeypatch.setattr(engines, "convert", lambda *a, **k: pytest.fail("converted twice"))
-    monkeypatch.setattr("classifier.engine.TensorFlowEngine", lambda *a: pytest.fail("built TensorFlow"))
+    monkeypatch.setattr(engines, "TensorFlowEngine", lambda *a: pytest.fail("built TensorFlow"))
     again, again_report = engines.ensure_litert_model(model_config)
     assert again == path and again_report == report
     assert engines.create(model_config, "auto").name == "litert"
 
 
 def test_the_cache_key_changes_with_the_trained_weights_and_the_precision(tmp_path):
-    from classifier.engine import ModelConfig
+    from classifier.config import ModelConfig
 
     model_dir = tmp_path / "m"
     model_dir.mkdir()

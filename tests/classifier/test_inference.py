@@ -121,3 +121,12 @@ def test_the_package_imports_without_tensorflow():
     code = "import sys, classifier; classifier.default_catalog(); print('tensorflow' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr[-2000:]
+
+
+def test_load_refuses_a_bad_option_before_loading_anything():
+    import classifier
+
+    with pytest.raises(ValueError, match="engine"):
+        classifier.load(engine="onnx")
+    with pytest.raises(ValueError, match="threads"):
+        classifier.load(threads=0)

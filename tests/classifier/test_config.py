@@ -1,0 +1,69 @@
+"""Serving options: given as keywords to the library, read strictly from BIRDSITE_* by the command line."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifier.config import Options
+
+
+def test_no_variables_give_the_defaults():
+    assert Options.from_env({}) == Options()
+
+
+def test_empty_variables_keep_the_defaults():
+    assert Options.from_env({"BIRDSITE_ENGINE": "", "BIRDSITE_TTA": "  "}) == Options()
+
+
+def test_every_variable_is_read_into_its_option():
+    options = Options.from_env(
+        {
+            "BIRDSITE_ENGINE": "TensorFlow",
+            "BIRDSITE_LITERT_PRECISION": "float16",
+            "BIRDSITE_THREADS": "3",
+            "BIRDSITE_TTA": "off",
+            "BIRDSITE_BATCH_SIZE": "8",
+        }
+    )
+    assert options == Options(engine="tensorflow", precision="float16", threads=3, tta=False, batch_size=8)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BIRDSITE_ENGINE", "onnx"),
+        ("BIRDSITE_LITERT_PRECISION", "int3"),
+        ("BIRDSITE_THREADS", "two"),
+        ("BIRDSITE_THREADS", "0"),
+        ("BIRDSITE_TTA", "of"),
+        ("BIRDSITE_BATCH_SIZE", "-1"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_variable(name, value):
+    with pytest.raises(ValueError, match=name):
+        Options.from_env({name: value})
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"engine": "onnx"}, {"precision": "x"}, {"threads": 0}, {"tta": "maybe"}, {"batch_size": 0}]
+)
+def test_bad_keyword_options_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        Options(**kwargs)
+
+
+def test_the_library_never_reads_the_serving_variables():
+    import pathlib
+
+    import classifier
+    from classifier import config
+
+    names = [config.ENGINE_ENV, config.PRECISION_ENV, config.THREADS_ENV, config.TTA_ENV]
+    names.append(config.BATCH_SIZE_ENV)
+    root = pathlib.Path(classifier.__file__).parent
+    readers = [
+        path.name
+        for path in sorted(root.glob("*.py"))
+        if path.name != "config.py" and any(name in path.read_text() for name in names)
+    ]
+    assert readers == []
