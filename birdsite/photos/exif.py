@@ -150,13 +150,15 @@ def _camera(main: dict[int, Any]) -> str:
 
 
 def without_location(data: bytes) -> bytes:
-    """The same image without its GPS block (re-encoded only when it has one); for non-owners."""
+    """The same image without its GPS block or XMP (which can hold the place too); for non-owners.
+
+    Re-encoded only when it has either; the other EXIF tags (orientation included) stay."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             exif = image.getexif()
-            if ExifTags.IFD.GPSInfo not in exif:
+            if ExifTags.IFD.GPSInfo not in exif and not image.info.get("xmp"):
                 return data
-            del exif[ExifTags.IFD.GPSInfo]
+            exif.pop(ExifTags.IFD.GPSInfo, None)
             image_format = image.format or "JPEG"
             image.load()
             out = io.BytesIO()

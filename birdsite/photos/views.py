@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from birdsite.photos import selectors, services
+from birdsite.photos import selectors, serving, services
 from birdsite.photos.forms import UploadForm
 from birdsite.photos.images import UploadRejected
 
@@ -63,26 +63,21 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(selectors.job_payload(job))
 
 
-def _owned_file(request: HttpRequest, pk: int, field: str) -> FileResponse:
+def _owned_file(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     photo = get_object_or_404(selectors.photos_for(user=request.user), pk=pk)
     file = getattr(photo, field)
     if not file:
         file = photo.image
-    response = FileResponse(file.open("rb"))
-    response["Cache-Control"] = "private, max-age=86400"
-    response["Content-Disposition"] = "inline"
-    # Stored under a name made from the checked format, so the type is an image type; never a document.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return serving.photo_response(file, max_age=86400, without_location=False)
 
 
 @login_required
 @require_GET
-def image(request: HttpRequest, pk: int) -> FileResponse:
+def image(request: HttpRequest, pk: int) -> HttpResponse:
     return _owned_file(request, pk, "image")
 
 
 @login_required
 @require_GET
-def thumbnail(request: HttpRequest, pk: int) -> FileResponse:
+def thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     return _owned_file(request, pk, "thumbnail")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from birdsite.photos import serving
 from birdsite.review import charts, selectors, services, stats
 from birdsite.review.access import staff_required
 from birdsite.review.models import ReviewDecision
@@ -67,13 +68,14 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_GET
-def image(request: HttpRequest, pk: int) -> FileResponse:
+def image(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.job_for_review(job_id=pk)
     if job is None:
         raise Http404("No such classification.")
-    response = FileResponse(job.photo.image.open("rb"))
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    # Staff see the photo, not where it was taken: the owner's place stays the owner's.
+    return serving.photo_response(
+        job.photo.image, max_age=3600, without_location=True, fallback=job.photo.thumbnail
+    )
 
 
 @staff_required
