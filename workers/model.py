@@ -30,24 +30,43 @@ def get_classifier() -> Any:
     if _classifier is None or (wanted and wanted != _loaded_from):
         with _lock:
             if _classifier is None or (wanted and wanted != _loaded_from):
-                import classifier
-
-                started = time.monotonic()
-                try:
-                    loaded = classifier.load(
-                        model_dir=wanted or settings.MODEL_DIR,
-                        engine=settings.BIRDSITE_ENGINE,
-                        batch_size=settings.BIRDSITE_BATCH_SIZE,
-                    )
-                except Exception:
-                    if _classifier is None or not wanted:
-                        raise
-                    log.exception("could not load %s; still serving %s", wanted, _classifier.model_version)
-                    model_switch.failed(wanted)
-                    return _classifier
-                _classifier, _loaded_from = loaded, model_switch.directory_of(loaded)
-                log.info("model %s loaded in %.1fs", _classifier.model_version, time.monotonic() - started)
+                loaded = _load_wanted(wanted)
+                if loaded is not None:
+                    _classifier, _loaded_from = loaded, model_switch.directory_of(loaded)
     return _classifier
+
+
+def _load_wanted(wanted: str | None) -> Any | None:
+    """The model at ``wanted`` (else the configured/shipped one), or None: keep serving the current one.
+
+    An active version that cannot be loaded (a deleted or damaged directory, a model store not on a
+    volume) must not fail every job: the process keeps its current model, or falls back to the shipped
+    one, logs it and marks the registry row (``model_switch.failed``)."""
+    try:
+        return _load(wanted or settings.MODEL_DIR)
+    except Exception as exc:
+        if not wanted:
+            raise  # the configured model itself: nothing to fall back to
+        error = f"{type(exc).__name__}: {exc}"
+        log.exception("could not load the active model %s", wanted)
+        model_switch.failed(wanted, error=error)
+        if _classifier is not None:
+            log.warning("still serving %s", _classifier.model_version)
+            return None
+    fallback = _load(settings.MODEL_DIR)
+    log.warning("serving the shipped model %s instead of %s", fallback.model_version, wanted)
+    return fallback
+
+
+def _load(model_dir: str | None) -> Any:
+    import classifier
+
+    started = time.monotonic()
+    loaded = classifier.load(
+        model_dir=model_dir, engine=settings.BIRDSITE_ENGINE, batch_size=settings.BIRDSITE_BATCH_SIZE
+    )
+    log.info("model %s loaded in %.1fs", loaded.model_version, time.monotonic() - started)
+    return loaded
 
 
 def preload() -> None:

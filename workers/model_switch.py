@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -49,13 +51,33 @@ def active_directory() -> str | None:
     return _directory
 
 
-def failed(directory: str) -> None:
-    """A directory that could not be loaded: stop trying it (until this process restarts)."""
+def failed(directory: str, *, error: str = "") -> None:
+    """A directory that could not be loaded: stop trying it (until this process restarts), and say so in
+    the registry (once per process and directory), so staff see why the workers serve another model."""
     global _directory
     with _state_lock:
+        first = directory not in _failed
         _failed.add(directory)
         if _directory == directory:
             _directory = None
+    if first and apps.is_installed("birdsite.registry"):
+        _mark_registry(directory, error)
+
+
+def _mark_registry(directory: str, error: str) -> None:
+    from birdsite.registry.services import model_version_load_failed
+
+    try:
+        model_version_load_failed(directory=directory, error=error or "unknown error", worker=_worker_name())
+    except Exception as exc:  # the database is away: the log line in workers.model still says it
+        log.warning("could not record the failed load of %s in the registry: %s", directory, exc)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()
+
+
+def _worker_name() -> str:
+    return f"worker {socket.gethostname()} (pid {os.getpid()})"
 
 
 def forget() -> None:

@@ -59,6 +59,7 @@ class ModelEvent(models.Model):
         PROMOTED = "promoted", "Promoted"
         FORCED = "forced", "Promoted (forced)"
         ROLLED_BACK = "rolled_back", "Rolled back"
+        LOAD_FAILED = "load_failed", "A worker could not load it"
 
     action = models.CharField(max_length=16, choices=Action.choices)
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="events")

@@ -254,3 +254,22 @@ def model_version_rollback(*, user: AbstractBaseUser, reason: str = "") -> Model
     )
     target.refresh_from_db()
     return target
+
+
+@transaction.atomic
+def model_version_load_failed(*, directory: str, error: str, worker: str) -> ModelVersion | None:
+    """A worker could not load the version at ``directory`` and serves the shipped model instead.
+
+    The row keeps its status (another worker may load it, and rolling back is a person's decision) but
+    shows the error, and the audit trail says which worker failed and why. None: no row has that directory.
+    """
+    resolved = str(Path(directory).resolve())
+    rows = ModelVersion.objects.select_for_update(of=("self",)).filter(directory__in={directory, resolved})
+    row = rows.filter(status=Status.ACTIVE).first() or rows.first()
+    if row is None:
+        return None
+    reason = f"{worker} could not load it and serves the shipped model instead: {error}"[:2000]
+    row.error = reason
+    row.save(update_fields=["error"])
+    ModelEvent.objects.create(action=Action.LOAD_FAILED, version=row, reason=reason)
+    return row
