@@ -8,6 +8,7 @@ PostgreSQL, Redis as the broker and channels_redis. See README.md for the full t
 from __future__ import annotations
 
 import secrets
+from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
@@ -82,10 +83,12 @@ INSTALLED_APPS = [
     "birdsite.batches",
     "birdsite.review",
     "birdsite.registry",
+    "birdsite.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "birdsite.ops.metrics.RequestMetricsMiddleware",
     "birdsite.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -295,6 +298,25 @@ RETRAIN_DATASETS = [Path(p) for p in env_list("RETRAIN_DATASETS", _DEFAULT_DATAS
 MODEL_CHECK_SECONDS = env_float("MODEL_CHECK_SECONDS", 2.0)
 # A retraining not finished after this long is marked failed when the next one is started.
 RETRAIN_STALE_SECONDS = env_int("RETRAIN_STALE_SECONDS", 6 * 3600, minimum=60)
+
+# --- Operations (birdsite/ops): health, metrics, backups, retention ------------------------------
+# Each worker process records a heartbeat (hostname, pid, queues, model) this often; older than
+# WORKER_HEARTBEAT_STALE_SECONDS it no longer counts for /readyz. The worker's main process also touches
+# WORKER_HEARTBEAT_FILE (its docker-compose healthcheck).
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 15.0)
+WORKER_HEARTBEAT_STALE_SECONDS = env_float("WORKER_HEARTBEAT_STALE_SECONDS", 60.0)
+WORKER_HEARTBEAT_FILE = Path(env_str("WORKER_HEARTBEAT_FILE", str(VAR_DIR / "worker-heartbeat")))
+# /metrics answers a request with "Authorization: Bearer <METRICS_TOKEN>", or one from these networks.
+METRICS_TOKEN = env_optional("METRICS_TOKEN")
+try:
+    METRICS_ALLOWED_NETWORKS = [ip_network(n, strict=False) for n in env_list("METRICS_ALLOWED_NETWORKS", [])]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
+# Originals older than this many days are replaced by their thumbnail (0: keep forever), and/or only the
+# best N photos of each species per user keep theirs (0: no limit). `manage.py retention --apply`.
+RETENTION_ORIGINALS_DAYS = env_int("RETENTION_ORIGINALS_DAYS", 0, minimum=0)
+RETENTION_BEST_PER_SPECIES = env_int("RETENTION_BEST_PER_SPECIES", 0, minimum=0)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

@@ -9,5 +9,6 @@ urlpatterns = [
     path("batches/", include("birdsite.batches.urls")),
     path("staff/review/", include("birdsite.review.urls")),
     path("staff/models/", include("birdsite.registry.urls")),
+    path("", include("birdsite.ops.urls")),
     path("", include("birdsite.photos.urls")),
 ]

@@ -14,5 +14,6 @@ app.autodiscover_tasks(["workers"], related_name="tasks")
 app.autodiscover_tasks(["workers"], related_name="batch_tasks")
 app.autodiscover_tasks(["workers"], related_name="retrain_tasks")
 app.autodiscover_tasks(["workers"], related_name="sweeper")
+app.autodiscover_tasks(["workers"], related_name="heartbeat")  # liveness signals, no tasks
 
 __all__ = ["app"]

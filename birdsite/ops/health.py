@@ -1,0 +1,130 @@
+"""Readiness: can this installation take a photo and answer it? Database, broker, a live worker, its model.
+
+Liveness (/healthz) asks nothing of this module: a process that answers HTTP is up.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from birdsite.ops.models import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Readiness:
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "status": "ok" if self.ok else "unavailable",
+            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in self.checks},
+        }
+
+
+def broker_queue_depths() -> dict[str, int] | None:
+    """Messages waiting per queue the site sends to, or None when the broker cannot be asked."""
+    from workers import app
+    from workers.sweeper import queue_depth, queues_to_watch
+
+    depths: dict[str, int] = {}
+    for queue in queues_to_watch():
+        depth = queue_depth(app, [queue])
+        if depth is None:
+            return None
+        depths[queue] = depth
+    return depths
+
+
+@functools.lru_cache(maxsize=8)
+def _configured_version(directory: str) -> str:
+    from classifier.config import ModelConfig
+
+    return ModelConfig.read(Path(directory)).version
+
+
+def expected_model_version() -> str:
+    """The version workers should have loaded: the registry's active one, else the configured model's."""
+    from birdsite.registry.selectors import active_model
+
+    row = active_model()
+    if row is not None:
+        return row.version
+    if settings.MODEL_DIR:
+        directory = settings.MODEL_DIR
+    else:
+        from classifier.config import default_model_dir
+
+        directory = str(default_model_dir())
+    try:
+        return _configured_version(directory)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("readiness: cannot read the model config in %s: %s", directory, exc)
+        return ""
+
+
+def fresh_heartbeats(*, now: datetime | None = None) -> list[WorkerHeartbeat]:
+    since = (now or timezone.now()) - timedelta(seconds=settings.WORKER_HEARTBEAT_STALE_SECONDS)
+    return list(WorkerHeartbeat.objects.filter(beat_at__gte=since))
+
+
+def _database() -> Check:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        log.warning("readiness: database: %s", exc)
+        return Check("database", False, "the database does not answer")
+    return Check("database", True, connection.vendor)
+
+
+def _broker() -> Check:
+    depths = broker_queue_depths()
+    if depths is None:
+        return Check("broker", False, "the broker does not answer")
+    return Check("broker", True, ", ".join(f"{q}: {n} waiting" for q, n in depths.items()))
+
+
+def readiness() -> Readiness:
+    database = _database()
+    checks = [database, _broker()]
+    if not database.ok:
+        checks += [Check("workers", False, "unknown (no database)"), Check("model", False, "unknown")]
+        return Readiness(checks)
+    beats = fresh_heartbeats()
+    checks.append(
+        Check("workers", bool(beats), f"{len(beats)} worker processes beating")
+        if beats
+        else Check("workers", False, f"no worker beat in {settings.WORKER_HEARTBEAT_STALE_SECONDS:.0f}s")
+    )
+    expected = expected_model_version()
+    serving = sum(1 for b in beats if expected and b.model_version == expected)
+    if serving:
+        checks.append(Check("model", True, f"{expected} loaded in {serving} processes"))
+    else:
+        loaded = sorted({b.model_version for b in beats if b.model_version}) or ["none"]
+        checks.append(
+            Check("model", False, f"{expected or 'the model'} not loaded (loaded: {', '.join(loaded)})")
+        )
+    return Readiness(checks)

@@ -1,0 +1,168 @@
+"""Worker liveness without ``celery inspect ping``: each worker process beats in a thread.
+
+Every ``WORKER_HEARTBEAT_SECONDS`` a beat upserts the process's ``WorkerHeartbeat`` row (hostname, pid,
+queues, loaded model version), which the web side reads for /readyz, /metrics and the System page; the
+worker's main process also rewrites ``WORKER_HEARTBEAT_FILE`` (JSON, and its mtime), which the
+docker-compose healthcheck reads (``python -m birdsite.ops.probe worker``).
+
+A thread and not the consumer's event loop, so a worker busy for hours (a retraining on the solo pool) still
+counts as alive; a process that is truly gone stops beating. With prefork, the parent (consumer, no model)
+and each child (the model) have a row each; the solo pool has one process and one row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from datetime import datetime
+from typing import Any
+
+from celery.signals import (
+    celeryd_after_setup,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+# Set in the main process before the pool forks, so prefork children inherit them.
+_identity: dict[str, Any] = {"hostname": "", "queues": [], "main_pid": 0}
+_beaters: dict[int, Beater] = {}
+_lock = threading.Lock()
+
+
+def loaded_model_version() -> str:
+    """The version this process serves, "" until its model is loaded."""
+    from workers import model
+
+    loaded = getattr(model, "_classifier", None)
+    return str(getattr(loaded, "model_version", "") or "")
+
+
+def _follow_the_registry() -> None:
+    """A process that already serves a model picks up a promotion at its next beat, not at its next job:
+    readiness compares the loaded version with the active one, and an idle worker gets no job."""
+    from workers import model
+
+    if getattr(model, "_classifier", None) is not None and not getattr(model, "_pinned", False):
+        model.get_classifier()
+
+
+class Beater:
+    def __init__(self, *, writes_file: bool) -> None:
+        self.pid = os.getpid()
+        self.writes_file = writes_file
+        self.started_at = timezone.now()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="worker-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            self.beat()
+            self.stopped.wait(settings.WORKER_HEARTBEAT_SECONDS)
+
+    def beat(self) -> None:
+        from birdsite.ops.services import heartbeat_record
+
+        try:
+            _follow_the_registry()
+        except Exception:
+            log.warning("heartbeat: could not switch to the active model", exc_info=True)
+        record = {
+            "hostname": _identity["hostname"] or f"celery@{os.uname().nodename}",
+            "pid": self.pid,
+            "queues": list(_identity["queues"]),
+            "model_version": loaded_model_version(),
+            "started_at": self.started_at,
+        }
+        if self.writes_file:
+            write_heartbeat_file(record)
+        try:
+            heartbeat_record(**record)
+        except Exception as exc:  # the database is away: the file still says the process lives
+            log.warning("heartbeat: could not record the beat: %s", exc)
+        finally:
+            connection.close()  # this thread's own connection; never one a later fork inherits open
+
+    def forget(self) -> None:
+        from birdsite.ops.services import heartbeat_forget
+
+        try:
+            heartbeat_forget(hostname=_identity["hostname"], pid=self.pid)
+        except Exception as exc:
+            log.warning("heartbeat: could not remove the row: %s", exc)
+        finally:
+            connection.close()
+
+
+def write_heartbeat_file(record: dict[str, Any]) -> None:
+    path = settings.WORKER_HEARTBEAT_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(json.dumps(record, default=_iso), encoding="utf-8")
+        partial.replace(path)  # the healthcheck never reads half a file
+    except OSError:
+        log.warning("heartbeat: could not write %s", path, exc_info=True)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def start_beating(*, writes_file: bool) -> Beater:
+    """One beater per process (the solo pool gets both the ready and the process-init signal)."""
+    with _lock:
+        beater = _beaters.get(os.getpid())
+        if beater is None:
+            beater = _beaters[os.getpid()] = Beater(writes_file=writes_file)
+            beater.start()
+        else:
+            beater.writes_file = beater.writes_file or writes_file
+        return beater
+
+
+def stop_beating() -> None:
+    with _lock:
+        beater = _beaters.pop(os.getpid(), None)
+    if beater is not None:
+        beater.stop()
+        beater.forget()
+
+
+@celeryd_after_setup.connect
+def _remember_identity(sender: str, instance: Any, **_: object) -> None:
+    queues = instance.app.amqp.queues.consume_from or {settings.CELERY_TASK_DEFAULT_QUEUE: None}
+    _identity.update(hostname=str(sender), queues=sorted(queues), main_pid=os.getpid())
+
+
+@worker_ready.connect
+def _beat_in_the_main_process(**_: object) -> None:
+    start_beating(writes_file=True)
+
+
+@worker_process_init.connect
+def _beat_in_a_pool_process(**_: object) -> None:
+    _beaters.pop(os.getpid(), None)  # a forked child never owns its parent's beater
+    start_beating(writes_file=os.getpid() == _identity["main_pid"])
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def _stop(**_: object) -> None:
+    stop_beating()
