@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from birdsite import confidence
 from birdsite.api.models import ApiToken
 from birdsite.photos.models import ClassificationJob, Prediction
 from birdsite.photos.selectors import current_predictions, job_verdict
@@ -68,6 +69,11 @@ class ClassificationWaitSerializer(serializers.Serializer):
 
 class PredictionSerializer(serializers.ModelSerializer):
     ebird_code = serializers.SerializerMethodField()
+    # The site's one formatter (birdsite/confidence.py): the same words and numbers as the pages.
+    confidence_text = serializers.SerializerMethodField(help_text='"91 %", never "100 %" or "0 %".')
+    confidence_words = serializers.SerializerMethodField(help_text='"very likely", "possible", …')
+    low_confidence = serializers.SerializerMethodField(help_text="Below the server's CONFIDENCE_THRESHOLD.")
+    taxon_rank = serializers.SerializerMethodField(help_text="species, genus, family or order.")
 
     class Meta:
         model = Prediction
@@ -77,12 +83,28 @@ class PredictionSerializer(serializers.ModelSerializer):
             "common_name",
             "scientific_name",
             "confidence",
+            "confidence_text",
+            "confidence_words",
+            "low_confidence",
+            "taxon_rank",
             "wikipedia_url",
             "ebird_code",
         ]
 
     def get_ebird_code(self, prediction: Prediction) -> str | None:
         return prediction.ebird_code or None
+
+    def get_confidence_text(self, prediction: Prediction) -> str:
+        return confidence.confidence_text(prediction.confidence)
+
+    def get_confidence_words(self, prediction: Prediction) -> str:
+        return confidence.confidence_words(prediction.confidence)
+
+    def get_low_confidence(self, prediction: Prediction) -> bool:
+        return confidence.is_low(prediction.confidence)
+
+    def get_taxon_rank(self, prediction: Prediction) -> str:
+        return confidence.taxon_rank(prediction.label)
 
 
 VERDICTS = ["pending", "running", "failed", "no_bird", "sure", "unsure"]

@@ -12,7 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from birdsite.batches import selectors, services
 from birdsite.batches.archives import ArchiveRefused
 from birdsite.batches.models import Batch
+from birdsite.batches.presentation import items_for_page
 from birdsite.photos.views import push_available
+from birdsite.ratelimits import uploads_throttled
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -43,6 +45,7 @@ def _expected(request: HttpRequest) -> int:
 
 
 @login_required
+@uploads_throttled
 @require_http_methods(["GET", "POST"])
 def batch_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -74,13 +77,14 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "batch": batch,
         "payload": selectors.batch_progress(batch),
-        "items": selectors.batch_items(batch),
+        "items": items_for_page(selectors.batch_items(batch)),
         "push_available": push_available(),
     }
     return render(request, "batches/detail.html", context)
 
 
 @login_required
+@uploads_throttled
 @require_POST
 def batch_files(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(selectors.batches_for(user=request.user), pk=pk)
@@ -104,7 +108,7 @@ def batch_status(request: HttpRequest, pk: int) -> JsonResponse:
 @require_GET
 def batch_items(request: HttpRequest, pk: int) -> JsonResponse:
     batch = get_object_or_404(selectors.batches_for(user=request.user), pk=pk)
-    return JsonResponse({"items": selectors.batch_items(batch)})
+    return JsonResponse({"items": items_for_page(selectors.batch_items(batch))})
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from birdsite.confidence import confidence_text, describe
 from birdsite.photos.models import ClassificationJob, Photo, Prediction
 
 
@@ -76,6 +77,7 @@ def job_payload(job: ClassificationJob) -> dict[str, Any]:
         "error": job.error,
         "is_bird": job.is_bird,
         "bird_score": job.bird_score,
+        "bird_score_text": confidence_text(job.bird_score),
         "model_version": job.model_version,
         "confidence_threshold": settings.CONFIDENCE_THRESHOLD,
         "created_at": job.created_at.isoformat(),
@@ -92,6 +94,7 @@ def job_payload(job: ClassificationJob) -> dict[str, Any]:
                 "common_name": p.common_name,
                 "scientific_name": p.scientific_name,
                 "confidence": p.confidence,
+                **describe(p.confidence, p.label),
                 "wikipedia_url": p.wikipedia_url,
                 "ebird_code": p.ebird_code or None,
                 "species_url": reverse("sightings:species", args=[p.label]),

@@ -16,10 +16,16 @@ class SightingEditForm(forms.Form):
 class SightingPlaceForm(forms.Form):
     """When and where; filled from the photo's EXIF, the owner corrects it."""
 
-    observed_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    observed_at = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
     location_name = forms.CharField(required=False, max_length=200)
-    latitude = forms.FloatField(required=False, min_value=-90, max_value=90)
-    longitude = forms.FloatField(required=False, min_value=-180, max_value=180)
+    latitude = forms.FloatField(
+        required=False, min_value=-90, max_value=90, widget=forms.NumberInput(attrs={"step": "any"})
+    )
+    longitude = forms.FloatField(
+        required=False, min_value=-180, max_value=180, widget=forms.NumberInput(attrs={"step": "any"})
+    )
 
     def clean(self) -> dict:
         data = super().clean()

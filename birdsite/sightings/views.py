@@ -6,13 +6,22 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from birdsite.photos.selectors import current_predictions, job_payload
 from birdsite.sightings import catalog, selectors, services
-from birdsite.sightings.forms import SightingEditForm, SightingFilterForm
+from birdsite.sightings.forms import SightingEditForm, SightingFilterForm, SightingPlaceForm
+
+
+def _with_model_confidence(page) -> None:
+    """Each sighting of the page gets ``guess``: the model's prediction of its species, if it had one."""
+    for sighting in page:
+        predictions = current_predictions(sighting.job) if sighting.job else []
+        named = [p for p in predictions if p.label == sighting.species_key]
+        sighting.guess = named[0] if named else None
 
 
 @login_required
@@ -26,7 +35,9 @@ def sighting_list(request: HttpRequest) -> HttpResponse:
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
     )
+    qs = qs.prefetch_related("job__predictions")  # the gallery's confidences, no query per tile
     page = Paginator(qs, settings.SIGHTINGS_PER_PAGE).get_page(request.GET.get("page"))
+    _with_model_confidence(page)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -38,17 +49,41 @@ def sighting_list(request: HttpRequest) -> HttpResponse:
     return render(request, "sightings/list.html", context)
 
 
+def _place_initial(sighting) -> dict:
+    return {
+        "observed_at": sighting.observed_at,
+        "location_name": sighting.location_name,
+        "latitude": sighting.latitude,
+        "longitude": sighting.longitude,
+    }
+
+
+def _save(request: HttpRequest, sighting, form: SightingEditForm, place: SightingPlaceForm | None) -> None:
+    """One form on the page, so one save: what it is, the notes, and (when sent) when and where.
+
+    "Save" keeps the species unless it was changed; "Save and confirm" confirms the one chosen.
+    """
+    species_key = form.cleaned_data["species_key"] if "species_key" in request.POST else None
+    if request.POST.get("action") == "save" and species_key == sighting.species_key:
+        species_key = None
+    with transaction.atomic():
+        services.sighting_update(sighting=sighting, species_key=species_key, notes=form.cleaned_data["notes"])
+        if place is not None:
+            services.sighting_set_place(sighting=sighting, **place.cleaned_data)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def sighting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sighting = get_object_or_404(selectors.sightings_for(user=request.user), pk=pk)
-    form = SightingEditForm(request.POST or None, initial={"notes": sighting.notes})
-    if request.method == "POST" and form.is_valid():
-        species_key = form.cleaned_data["species_key"] if "species_key" in request.POST else None
+    posted = request.POST if request.method == "POST" else None
+    form = SightingEditForm(posted, initial={"notes": sighting.notes})
+    # Older clients post the species and notes alone: the place is then kept as it is.
+    sends_place = posted is not None and "observed_at" in posted
+    place = SightingPlaceForm(posted if sends_place else None, initial=_place_initial(sighting))
+    if posted is not None and form.is_valid() and (not sends_place or place.is_valid()):
         try:
-            services.sighting_update(
-                sighting=sighting, species_key=species_key, notes=form.cleaned_data["notes"]
-            )
+            _save(request, sighting, form, place if sends_place else None)
         except services.UnknownSpecies as exc:
             form.add_error("species_key", str(exc))
         else:
@@ -56,15 +91,19 @@ def sighting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("sightings:detail", sighting.pk)
     job = sighting.job
     predictions = current_predictions(job) if job else []
+    chosen = posted.get("species_key", sighting.species_key) if posted is not None else sighting.species_key
     context = {
         "sighting": sighting,
         "form": form,
+        "place_form": place,
+        "chosen": chosen,
         "predictions": predictions,
         "predictions_labels": [p.label for p in predictions],
         "payload": job_payload(job) if job else None,
         "species": catalog.species_get(sighting.species_key),
     }
-    return render(request, "sightings/detail.html", context, status=400 if form.errors else 200)
+    failed = bool(form.errors or place.errors)
+    return render(request, "sightings/detail.html", context, status=400 if failed else 200)
 
 
 @login_required
@@ -83,7 +122,10 @@ def species_detail(request: HttpRequest, key: str) -> HttpResponse:
     sightings = selectors.sightings_for(user=request.user, species_key=key)
     if species is None and not sightings.exists():
         raise Http404("No such species")
-    page = Paginator(sightings, settings.SIGHTINGS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(sightings.prefetch_related("job__predictions"), settings.SIGHTINGS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    _with_model_confidence(page)
     first = sightings.last()
     context = {
         "key": key,

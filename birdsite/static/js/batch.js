@@ -17,23 +17,53 @@
     return s >= 60 ? Math.floor(s / 60) + " min " + (s % 60) + " s" : s + " s";
   }
 
+  function cell(label, child) {
+    var td = el("td", { "data-label": label });
+    if (typeof child === "string") td.textContent = child; else if (child) td.appendChild(child);
+    return td;
+  }
+
   function renderItems(root, items) {
     var body = root.querySelector("[data-batch-items]");
     if (!body) return;
     body.replaceChildren();
     items.forEach(function (it) {
       var row = el("tr", { "data-outcome": it.outcome });
-      var name = el("td");
-      if (it.sighting_url) name.appendChild(el("a", { href: it.sighting_url }, it.name));
-      else if (it.job_url) name.appendChild(el("a", { href: it.job_url }, it.name));
-      else name.textContent = it.name;
-      row.appendChild(name);
-      row.appendChild(el("td", {}, it.outcome));
-      row.appendChild(el("td", {}, it.species || it.reason || ""));
+      var link = it.sighting_url || it.job_url;
+      row.appendChild(cell("File", link ? el("a", { href: link }, it.name) : it.name));
+      row.appendChild(cell("Outcome", it.outcome));
+      var what = cell(it.species ? "Species" : "Reason", it.species || it.reason || "");
+      if (it.taxon_rank && it.taxon_rank !== "species") {
+        what.appendChild(document.createTextNode(" "));
+        what.appendChild(el("span", { class: "badge rank" }, it.taxon_rank));
+      }
+      row.appendChild(what);
+      var conf = cell("Confidence", it.confidence_text ? it.confidence_text + " · " + it.confidence_words : "");
+      if (it.low_confidence) {
+        conf.appendChild(document.createTextNode(" "));
+        conf.appendChild(el("span", { class: "badge low" }, "Low confidence"));
+      }
+      row.appendChild(conf);
       body.appendChild(row);
     });
+    renderRefusals(root, items);
     root.dataset.itemsLoaded = "true";
   }
+
+  /* Every refused or failed file by name, with its plain reason: none is summed away. */
+  function renderRefusals(root, items) {
+    var box = root.querySelector("[data-batch-refusals]");
+    if (!box) return;
+    box.replaceChildren();
+    var bad = items.filter(function (it) { return it.outcome === "refused" || it.outcome === "failed"; });
+    if (!bad.length) return;
+    box.appendChild(el("h3", {}, bad.length === 1 ? "1 file was not identified" : bad.length + " files were not identified"));
+    var list = el("ul", { class: "refusals", "data-refusal-list": "" });
+    bad.forEach(function (it) { list.appendChild(el("li", {}, it.name + ": " + (it.reason || it.outcome))); });
+    box.appendChild(list);
+  }
+
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
 
   function render(root, b) {
     ["status", "percent", "done", "failed", "total"].forEach(function (k) { root.dataset[k] = b[k]; });
@@ -42,7 +72,15 @@
     bar.parentNode.setAttribute("aria-valuenow", b.percent);
     root.querySelector("[data-batch-counts]").textContent =
       b.done + " done · " + b.failed + " failed" + (b.cancelled ? " · " + b.cancelled + " cancelled" : "") +
-      " · " + b.total + " in all" + (b.duplicates ? " (" + b.duplicates + " already seen)" : "");
+      " · " + b.total + " in all";
+    var summary = root.querySelector("[data-batch-summary]");
+    if (summary) {
+      summary.replaceChildren();
+      [["uploaded", plural(b.received, "file uploaded", "files uploaded")],
+       ["refused", plural(b.refused, "refused", "refused")],
+       ["duplicates", plural(b.duplicates, "already seen (not identified again)", "already seen (not identified again)")]]
+        .forEach(function (pair) { summary.appendChild(el("li", { "data-summary": pair[0] }, pair[1])); });
+    }
     root.querySelector("[data-batch-rate]").textContent = b.finished
       ? (b.status === "cancelled" ? "Cancelled." : "Finished.") +
         (b.images_per_second ? " " + b.images_per_second.toFixed(1) + " images/s." : "")
@@ -124,7 +162,32 @@
     return Promise.all(entries.map(walk)).then(function (lists) { return [].concat.apply([], lists); });
   }
 
+  /* What the server made of what was sent: never "all uploaded" when some were refused. */
+  function sentSummary(b, sent) {
+    var parts = [plural(sent, "file sent", "files sent")];
+    var accepted = b.received - b.refused - b.duplicates;
+    parts.push(accepted + " to identify");
+    if (b.refused) parts.push(b.refused + " refused (listed below when the batch finishes)");
+    if (b.duplicates) parts.push(plural(b.duplicates, "already seen", "already seen"));
+    return parts.join(" · ") + ".";
+  }
+
+  /* The "Your batches" list, fetched again when a batch finishes (its counts and status changed). */
+  function refreshList() {
+    var list = document.querySelector("[data-batch-list]");
+    if (!list) return;
+    fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-batch-list]");
+        if (fresh) { list.replaceWith(fresh); fresh.dataset.refreshed = "true"; }
+      })
+      .catch(function () {});
+  }
+
   function setupUploader(box) {
+    document.addEventListener("batch:finished", refreshList);
     var csrf = box.querySelector("[name=csrfmiddlewaretoken]").value;
     var status = box.querySelector("[data-upload-status]");
     var errorBox = box.querySelector("[data-upload-error]");
@@ -135,7 +198,16 @@
                           headers: { "X-CSRFToken": csrf, Accept: "application/json" } })
         .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); });
     }
-    function fail(text) { errorBox.textContent = text; errorBox.hidden = false; status.textContent = ""; }
+    /* The refusal and, for an archive, every problem it has by name (not "1 more problem(s)"). */
+    function fail(text, problems) {
+      errorBox.replaceChildren(document.createTextNode(text));
+      if (problems && problems.length) {
+        var list = el("ul", { class: "refusals", "data-problem-list": "" });
+        problems.forEach(function (p) { list.appendChild(el("li", {}, (p.name || "archive") + ": " + p.message)); });
+        errorBox.appendChild(list);
+      }
+      errorBox.hidden = false; status.textContent = "";
+    }
     function show(batch) {
       var root = template.content.firstElementChild.cloneNode(true);
       root.dataset.push = box.dataset.push;
@@ -152,7 +224,7 @@
         body.append("archive", files[0], files[0].name);
         status.textContent = "Uploading the archive…";
         post(box.dataset.createUrl, body).then(function (res) {
-          if (!res.ok) { fail(res.data.error || "The archive was refused."); return; }
+          if (!res.ok) { fail(res.data.error || "The archive was refused.", res.data.problems); return; }
           status.textContent = ""; show(res.data);
         }, function () { fail("The upload failed. Check your connection and try again."); });
         return;
@@ -168,7 +240,8 @@
         sent = Math.min(sent + GROUP, files.length);
         batch = res.data;
         if (!root) root = show(batch); else if (root.refresh) root.refresh();
-        status.textContent = sent < files.length ? "Uploading " + sent + " of " + files.length + " files…" : "All " + files.length + " files uploaded.";
+        status.textContent = sent < files.length ? "Uploading " + sent + " of " + files.length + " files…"
+          : sentSummary(batch, files.length);
         box.dataset.uploaded = sent;
         if (sent < files.length) group(batch.files_url, {}).then(next, onError);
       }

@@ -13,26 +13,43 @@
     return node;
   }
 
-  function pct(x) { return Math.round(x * 100) + "%"; }
+  /* Numbers and words come from the server's one formatter (birdsite/confidence.py), never from here. */
+  function confText(p) { return p.confidence_text || ""; }
 
-  function wikiLink(p, label) {
+  function wikiLink(p, label, long) {
     if (!p.wikipedia_url) return null;
-    return el("a", { href: p.wikipedia_url, target: "_blank", rel: "noopener noreferrer", className: "wiki",
-                     "data-wikipedia": "", text: label || "Wikipedia ↗" });
+    var a = el("a", { href: p.wikipedia_url, target: "_blank", rel: "noopener noreferrer", className: "wiki",
+                      "data-wikipedia": "", text: label });
+    if (!long) a.setAttribute("aria-label", "Wikipedia: " + p.common_name + " (opens in a new tab)");
+    return a;
+  }
+
+  function bar(p) {
+    var fill = el("span");
+    fill.style.width = Math.round(p.confidence * 100) + "%";  // CSSOM: allowed by the CSP, unlike style=""
+    return el("span", { className: "bar", "aria-hidden": "true" }, [fill]);
+  }
+
+  function badges(p) {
+    var out = [];
+    if (p.low_confidence) out.push(el("span", { className: "badge low", text: "Low confidence" }));
+    if (p.taxon_rank && p.taxon_rank !== "species") out.push(el("span", { className: "badge rank", text: p.taxon_rank }));
+    return out;
   }
 
   function topList(predictions) {
     var list = el("ol", { className: "top5", "data-top5": "" });
     predictions.forEach(function (p) {
-      var bar = el("span", { className: "bar" }, [el("span", { style: "width:" + pct(p.confidence) })]);
-      list.appendChild(el("li", {}, [
+      list.appendChild(el("li", { "data-rank": p.taxon_rank || "species" }, [
         el("span", { className: "name" }, [
           el("a", { href: p.species_url, text: p.common_name }),
-          el("em", { text: p.scientific_name }),
+          el("span", { className: "taxon" }, [
+            el("em", { text: p.scientific_name }), document.createTextNode(" · " + (p.taxon_rank || "species")),
+          ]),
         ]),
-        bar,
-        el("span", { className: "conf", text: pct(p.confidence) }),
-        wikiLink(p, "↗"),
+        bar(p),
+        el("span", { className: "conf", "data-conf": "", title: p.confidence_words, text: confText(p) }),
+        wikiLink(p, "↗", false),
       ]));
     });
     return list;
@@ -44,37 +61,46 @@
     root.replaceChildren();
     var preds = job.predictions || [];
     var top = preds[0];
+    var heading = root.dataset.heading || "h2";
     if (job.verdict === "pending" || job.verdict === "running") {
       root.appendChild(el("div", { className: "working" }, [
         el("span", { className: "spinner", "aria-hidden": "true" }),
         el("strong", { text: job.verdict === "pending" ? "Waiting for a worker…" : "Identifying…" }),
       ]));
-      root.appendChild(el("div", { className: "progress" }, [el("span", { style: "width:" + Math.max(5, job.progress) + "%" })]));
+      var fill = el("span");
+      fill.style.width = Math.max(5, job.progress) + "%";
+      root.appendChild(el("div", { className: "progress" }, [fill]));
       return;
     }
     if (job.verdict === "failed") {
-      root.appendChild(el("h2", { text: "This photo could not be identified" }));
+      root.appendChild(el(heading, { text: "This photo could not be identified" }));
       root.appendChild(el("p", { className: "error", "data-error": "", text: job.error || "Unknown error." }));
       return;
     }
     if (job.verdict === "no_bird") {
-      root.appendChild(el("h2", { className: "species", "data-species": "", text: "No bird found" }));
+      root.appendChild(el(heading, { className: "species", "data-species": "", text: "No bird found" }));
       root.appendChild(el("p", { className: "muted", text: "The model sees no bird in this photo (bird score " +
-        pct(job.bird_score || 0) + "). Try a closer, sharper shot — or name it yourself in your sightings." }));
+        (job.bird_score_text || "") + "). Try a closer, sharper shot — or name it yourself in your sightings." }));
     } else if (job.verdict === "sure") {
-      root.appendChild(el("p", { className: "eyebrow", text: "Most likely" }));
-      root.appendChild(el("h2", { className: "species", "data-species": "", text: top.common_name }));
-      root.appendChild(el("p", { className: "sci" }, [el("em", { text: top.scientific_name })]));
+      var rank = top.taxon_rank && top.taxon_rank !== "species" ? " — a " + top.taxon_rank + ", not one species" : "";
+      root.appendChild(el("p", { className: "eyebrow", text: "Most likely" + rank }));
+      root.appendChild(el(heading, { className: "species", "data-species": "", text: top.common_name }));
+      root.appendChild(el("p", { className: "sci" }, [el("em", { text: top.scientific_name }),
+        document.createTextNode(" · " + (top.taxon_rank || "species"))]));
       root.appendChild(el("p", { className: "confidence" }, [
-        el("strong", { "data-confidence": "", text: pct(top.confidence) }), document.createTextNode(" confident · "),
-        wikiLink(top, "Read about it on Wikipedia ↗"),
+        el("strong", { "data-confidence": "", text: confText(top) }),
+        document.createTextNode(" confident · " + top.confidence_words + " · "),
+        wikiLink(top, "Read about it on Wikipedia ↗", true),
       ]));
       root.appendChild(el("h3", { text: "Top 5" }));
       root.appendChild(topList(preds));
     } else {
-      root.appendChild(el("h2", { className: "species unsure", "data-species": "", text: "Not sure — compare these" }));
-      root.appendChild(el("p", { className: "muted", text: "The best guess is only " + pct(top.confidence) +
-        " likely. Open the candidates and compare them with your photo." }));
+      root.appendChild(el(heading, { className: "species unsure", "data-species": "", text: "Not sure — compare these" }));
+      root.appendChild(el("p", { className: "muted" }, [
+        el("span", { className: "badge low", "data-low-confidence": "", text: "Low confidence" }),
+        document.createTextNode(" The best guess, " + top.common_name + ", is only " + confText(top) +
+          " likely (" + top.confidence_words + "). Open the candidates and compare them with your photo."),
+      ]));
       root.appendChild(topList(preds));
     }
     if (job.sighting_url) {
@@ -150,4 +176,9 @@
   }
 
   window.BirdResult = { mount: mount, mountFromPage: mountFromPage, render: render };
+  /* The job page says so with data-mount; no inline script is needed (or allowed by the CSP). */
+  if (document.querySelector("[data-result][data-mount]")) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountFromPage);
+    else mountFromPage();
+  }
 })();

@@ -15,6 +15,54 @@
 
   function showError(text) { errorBox.textContent = text; errorBox.hidden = !text; }
 
+  /* Bring the result card's top (the species name) into view below the sticky header, if it is not. */
+  function reveal(result) {
+    var header = document.querySelector(".topbar");
+    var top = result.getBoundingClientRect().top;
+    var below = header ? header.getBoundingClientRect().bottom : 0;
+    if (top >= below && top + 120 <= window.innerHeight) return;
+    var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    result.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+  }
+
+  /* Several files dropped here: offer them as one batch instead of silently taking the first. */
+  var offer = box.querySelector("[data-batch-offer]");
+  var offered = [];
+  function offerBatch(files) {
+    offered = files;
+    offer.querySelector("[data-offer-count]").textContent = files.length;
+    offer.hidden = false;
+    offer.querySelector("[data-offer-batch]").focus();
+  }
+  function sendBatch(files) {
+    var GROUP = 32, sent = 0, url = offer.dataset.createUrl;
+    var status = offer.querySelector("[data-offer-status]");
+    function group(target, extra) {
+      var body = new FormData();
+      Object.keys(extra).forEach(function (k) { body.append(k, extra[k]); });
+      files.slice(sent, sent + GROUP).forEach(function (f) { body.append("files", f, f.name); });
+      return fetch(target, { method: "POST", body: body, credentials: "same-origin",
+                             headers: { "X-CSRFToken": csrf, Accept: "application/json" } })
+        .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); });
+    }
+    function next(res) {
+      if (!res.ok) { status.textContent = res.data.error || "The batch was refused."; return; }
+      sent = Math.min(sent + GROUP, files.length);
+      status.textContent = "Uploaded " + sent + " of " + files.length + "…";
+      if (sent < files.length) group(res.data.files_url, {}).then(next, failed);
+      else window.location.assign(res.data.url);
+    }
+    function failed() { status.textContent = "The upload stopped. Files already sent are being identified."; }
+    status.textContent = "Uploading " + files.length + " photos…";
+    group(url, { expected: files.length }).then(next, failed);
+  }
+  if (offer) {
+    offer.querySelector("[data-offer-batch]").addEventListener("click", function () { sendBatch(offered); });
+    offer.querySelector("[data-offer-first]").addEventListener("click", function () {
+      offer.hidden = true; if (offered[0]) upload(offered[0], offered[0].name);
+    });
+  }
+
   function upload(blob, name) {
     showError("");
     if (previewImg.src) URL.revokeObjectURL(previewImg.src);
@@ -27,7 +75,8 @@
     result.dataset.push = box.dataset.push;
     result.innerHTML = '<div class="working"><span class="spinner" aria-hidden="true"></span><strong>Uploading…</strong></div>';
     slot.replaceChildren(result);
-    if (window.matchMedia("(max-width: 760px)").matches) result.scrollIntoView({ behavior: "smooth" });
+    reveal(result);
+    result.addEventListener("job:finished", function () { reveal(result); });
     var body = new FormData();
     body.append("image", blob, name);
     fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
@@ -59,8 +108,9 @@
     drop.addEventListener(type, function (e) { e.preventDefault(); drop.classList.remove("over"); });
   });
   drop.addEventListener("drop", function (e) {
-    var file = e.dataTransfer && e.dataTransfer.files[0];
-    if (file) upload(file, file.name);
+    var files = Array.prototype.slice.call((e.dataTransfer && e.dataTransfer.files) || []);
+    if (files.length > 1 && offer) offerBatch(files);
+    else if (files[0]) upload(files[0], files[0].name);
   });
 
   /* Camera: live preview in a <video>, snapshot through a <canvas>, upload as JPEG. */

@@ -25,6 +25,7 @@ def test_the_schema_is_openapi_3_and_lists_every_endpoint(schema) -> None:
     assert all(path.startswith("/api/v1/") for path in schema["paths"])
     found = {(path, method) for path, method, _ in operations(schema)}
     assert {
+        ("/api/v1/", "get"),
         ("/api/v1/auth/token/", "post"),
         ("/api/v1/auth/tokens/", "get"),
         ("/api/v1/auth/tokens/{id}/", "delete"),
