@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from celery.signals import (
-    celeryd_after_setup,
     worker_process_init,
     worker_process_shutdown,
     worker_ready,
@@ -32,8 +31,8 @@ from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
-# Set in the main process before the pool forks, so prefork children inherit them.
-_identity: dict[str, Any] = {"hostname": "", "queues": [], "main_pid": 0}
+# The Celery node name, from the worker_ready / worker_process_init signals.
+_identity: dict[str, Any] = {"hostname": ""}
 _beaters: dict[int, Beater] = {}
 _lock = threading.Lock()
 
@@ -44,6 +43,13 @@ def loaded_model_version() -> str:
 
     loaded = getattr(model, "_classifier", None)
     return str(getattr(loaded, "model_version", "") or "")
+
+
+def consumed_queues() -> list[str]:
+    """The queues this worker reads (-Q), inherited by prefork children from their parent."""
+    from workers import app
+
+    return sorted(app.amqp.queues.consume_from or [settings.CELERY_TASK_DEFAULT_QUEUE])
 
 
 def _follow_the_registry() -> None:
@@ -84,7 +90,7 @@ class Beater:
         record = {
             "hostname": _identity["hostname"] or f"celery@{os.uname().nodename}",
             "pid": self.pid,
-            "queues": list(_identity["queues"]),
+            "queues": consumed_queues(),
             "model_version": loaded_model_version(),
             "started_at": self.started_at,
         }
@@ -95,7 +101,7 @@ class Beater:
         except Exception as exc:  # the database is away: the file still says the process lives
             log.warning("heartbeat: could not record the beat: %s", exc)
         finally:
-            connection.close()  # this thread's own connection; never one a later fork inherits open
+            _close_thread_connection()
 
     def forget(self) -> None:
         from birdsite.ops.services import heartbeat_forget
@@ -105,7 +111,13 @@ class Beater:
         except Exception as exc:
             log.warning("heartbeat: could not remove the row: %s", exc)
         finally:
-            connection.close()
+            _close_thread_connection()
+
+
+def _close_thread_connection() -> None:
+    # The beat thread's own connection: never one a later fork inherits open (model_switch does the same).
+    if threading.current_thread() is not threading.main_thread():
+        connection.close()
 
 
 def write_heartbeat_file(record: dict[str, Any]) -> None:
@@ -145,21 +157,20 @@ def stop_beating() -> None:
         beater.forget()
 
 
-@celeryd_after_setup.connect
-def _remember_identity(sender: str, instance: Any, **_: object) -> None:
-    queues = instance.app.amqp.queues.consume_from or {settings.CELERY_TASK_DEFAULT_QUEUE: None}
-    _identity.update(hostname=str(sender), queues=sorted(queues), main_pid=os.getpid())
-
-
 @worker_ready.connect
-def _beat_in_the_main_process(**_: object) -> None:
+def _beat_in_the_main_process(sender: Any = None, **_: object) -> None:
+    _identity["hostname"] = str(getattr(sender, "hostname", "") or _identity["hostname"])
     start_beating(writes_file=True)
 
 
 @worker_process_init.connect
-def _beat_in_a_pool_process(**_: object) -> None:
-    _beaters.pop(os.getpid(), None)  # a forked child never owns its parent's beater
-    start_beating(writes_file=os.getpid() == _identity["main_pid"])
+def _beat_in_a_pool_process(sender: Any = None, **_: object) -> None:
+    """Prefork children (sender: the node name) and the solo pool's one process (also gets worker_ready)."""
+    if sender:
+        _identity["hostname"] = str(sender)
+    with _lock:
+        _beaters.pop(os.getpid(), None)  # nothing a forked child inherited is its own
+    start_beating(writes_file=False)
 
 
 @worker_process_shutdown.connect
