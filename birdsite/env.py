@@ -79,6 +79,19 @@ def env_float(name: str, default: float, environ: Mapping[str, str] | None = Non
         raise ImproperlyConfigured(f"{name}={value!r} is not a number") from exc
 
 
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None
+) -> str:
+    """One of ``choices`` (case-insensitive); anything else is a typo and stops the start-up."""
+    value = _raw(name, environ)
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r}: choose one of {', '.join(choices)}")
+    return lowered
+
+
 def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = None) -> list[str]:
     value = _raw(name, environ)
     if value is None:

@@ -39,6 +39,7 @@ HTTP_STATUS: dict[str, int] = {
     "quota_exceeded": 507,
     "storage_full": 507,
     "service_unavailable": 503,
+    "throttled": 429,
 }
 
 

@@ -14,7 +14,17 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from birdsite.env import env_bool, env_float, env_int, env_list, env_optional, env_rate, env_str, load_dotenv
+from birdsite.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_optional,
+    env_rate,
+    env_str,
+    load_dotenv,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(Path(env_str("BIRDSITE_ENV_FILE", str(BASE_DIR / ".env"))))
@@ -253,11 +263,24 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ROUTES = ("workers.routing.route_task",)
 GPU_QUEUE_ENABLED = env_bool("BIRDSITE_GPU_QUEUE", False)
 
-# --- Inference (classifier/engines.py, workers/microbatch.py) ------------------------------------
-# tensorflow | litert | auto (the fastest engine whose predictions match TensorFlow's).
-BIRDSITE_ENGINE = env_str("BIRDSITE_ENGINE", "auto").lower()
-if BIRDSITE_ENGINE not in ("auto", "litert", "tensorflow"):
-    raise ImproperlyConfigured(f"BIRDSITE_ENGINE={BIRDSITE_ENGINE!r}: choose auto, litert or tensorflow")
+# --- Inference (classifier/, birdsite/classification/processing.py) -------------------------------
+# Every option of the classifier is read here and passed to classifier.load(); the classifier itself
+# reads no environment. tensorflow | litert | int8 | auto (the fastest engine that passes its parity check).
+BIRDSITE_ENGINE = env_choice("BIRDSITE_ENGINE", "auto", ("auto", "litert", "int8", "tensorflow"))
+# LiteRT's float precision (float16 halves the model file; the parity check still decides).
+BIRDSITE_LITERT_PRECISION = env_choice(
+    "BIRDSITE_LITERT_PRECISION", "float32", ("float32", "float16", "dynamic-int8")
+)
+# Threads of the inference engine; 0: one per core.
+BIRDSITE_THREADS = env_int("BIRDSITE_THREADS", 0, minimum=0)
+# Test-time flip: default (the model's own choice), auto (only when the first pass is unsure), on, off.
+BIRDSITE_TTA = env_choice("BIRDSITE_TTA", "default", ("default", "auto", "on", "off"))
+# Answers kept per bird, birds kept per photo, and the longest error text stored on a job.
+TOP_K = env_int("TOP_K", 5, minimum=1)
+MAX_BIRDS_PER_PHOTO = env_int("MAX_BIRDS_PER_PHOTO", 4, minimum=1)
+JOB_ERROR_MAX_CHARS = env_int("JOB_ERROR_MAX_CHARS", 2000, minimum=100)
+# The progress a job shows once a worker claimed it (0 waiting, 100 finished).
+JOB_PROGRESS_CLAIMED = env_int("JOB_PROGRESS_CLAIMED", 10, minimum=1)
 # Most images per forward pass: single uploads waiting together share one; batch chunks run in these.
 BIRDSITE_BATCH_SIZE = env_int("BIRDSITE_BATCH_SIZE", 32, minimum=1)
 # How long a task that claimed one upload looks for others to run with it.
@@ -266,7 +289,13 @@ BIRDSITE_BATCH_WAIT_MS = env_int("BIRDSITE_BATCH_WAIT_MS", 5, minimum=0)
 MODEL_DIR = env_optional("MODEL_DIR")
 # Load the model as each worker process starts (in a thread, after fork) instead of on the first job.
 MODEL_PRELOAD = env_bool("MODEL_PRELOAD", True)
-# A RUNNING job whose worker has been silent this long may be claimed again.
+# A claim holds a lease that its worker renews every JOB_LEASE_RENEW_SECONDS while it works; a job whose
+# lease ran out (its worker died) may be claimed again. Rows claimed before leases existed fall back to
+# JOB_STALE_SECONDS since their claim.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 20, minimum=5)
+JOB_LEASE_RENEW_SECONDS = env_float("JOB_LEASE_RENEW_SECONDS", 5.0)
+if not 0 < JOB_LEASE_RENEW_SECONDS < JOB_LEASE_SECONDS:
+    raise ImproperlyConfigured("JOB_LEASE_RENEW_SECONDS must be above 0 and below JOB_LEASE_SECONDS")
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 600, minimum=10)
 # The sweeper (workers/sweeper.py, run by `celery beat`) every SWEEP_INTERVAL_SECONDS: RUNNING jobs past
 # JOB_STALE_SECONDS go back to PENDING, and PENDING jobs older than SWEEP_PENDING_SECONDS are queued again

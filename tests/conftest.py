@@ -4,6 +4,8 @@ and the live worker/web subprocesses (see tests/live.py). Environment defaults: 
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.factories import UserFactory
@@ -30,6 +32,16 @@ def media_root(request: pytest.FixtureRequest, settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def cache_of_its_own(settings) -> None:
+    """Throttle counters start at zero in every test: its own key prefix in the shared cache (never a
+    ``cache.clear()``, which would flush the Redis database other runs share)."""
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:12]}"}
+        for alias, config in settings.CACHES.items()
+    }
+
+
+@pytest.fixture(autouse=True)
 def fake_catalog(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> FakeCatalog | None:
     """Unit tests see a small catalog; tests marked ``model`` see the real one."""
     if request.node.get_closest_marker("model"):
@@ -47,6 +59,33 @@ def fake_classifier():
     model.set_classifier(fake)
     yield fake
     model.set_classifier(None)
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list]]:
+    """Tasks the code sends (name, args), recorded instead of published: no broker in unit tests."""
+    messages: list[tuple[str, list]] = []
+
+    def record(name: str, args, *, countdown=None) -> bool:
+        messages.append((name, list(args)))
+        return True
+
+    monkeypatch.setattr("birdsite.classification.queue.send", record)
+    return messages
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Job ids sent as single-upload tasks (after commit), instead of publishing them."""
+    ids: list[int] = []
+
+    def record(name: str, args, *, countdown=None) -> bool:
+        if name == "workers.classify":
+            ids.append(args[0])
+        return True
+
+    monkeypatch.setattr("birdsite.classification.queue.send", record)
+    return ids
 
 
 @pytest.fixture

@@ -88,14 +88,23 @@ class FakeClassifier:
     result: dict[str, Any] = field(default_factory=fake_result)
     error: BaseException | None = None
     calls: list[int] = field(default_factory=list)
+    regions: list[Any] = field(default_factory=list)
 
-    def predict(self, images: list[Any], top_k: int = 5) -> list[dict[str, Any]]:
+    def predict(
+        self, images: list[Any], top_k: int = 5, regions: list[Any] | None = None
+    ) -> list[dict[str, Any]]:
         self.calls.append(len(images))
+        self.regions.extend(regions or [None] * len(images))
         if self.error is not None:
             raise self.error
         for data in images:
-            if not isinstance(data, Image.Image):  # batches hand over decoded images
-                Image.open(io.BytesIO(data)).verify()
+            if not isinstance(data, Image.Image):
+                try:
+                    Image.open(io.BytesIO(data)).verify()
+                except (OSError, SyntaxError, ValueError) as exc:  # as the real classifier says it
+                    from classifier import InvalidImage
+
+                    raise InvalidImage(str(exc)) from exc
         return [dict(self.result, model_version=self.model_version) for _ in images]
 
 

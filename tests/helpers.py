@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from birdsite.photos import services
+from birdsite.classification import processing, services
 from birdsite.photos.models import ClassificationJob
 from tests.fakes import FakeClassifier, jpeg_bytes
 
@@ -20,6 +20,17 @@ def finished_job(
     owner, classifier: FakeClassifier | None = None, data: bytes | None = None
 ) -> ClassificationJob:
     job = submit(owner, data)
-    services.job_process(job_id=job.pk, get_classifier=lambda: classifier or FakeClassifier())
+    process([job.pk], classifier or FakeClassifier())
     job.refresh_from_db()
     return job
+
+
+def process(job_ids: list[int], classifier=None, **options) -> processing.Outcome:
+    """Run the one processing path over ``job_ids`` with ``classifier`` as this process's model."""
+    from workers import model
+
+    model.set_classifier(classifier if classifier is not None else FakeClassifier())
+    try:
+        return processing.jobs_process(job_ids=job_ids, predict=model.classify_many, **options)
+    finally:
+        model.set_classifier(None)

@@ -14,5 +14,11 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 _RUN_ID = uuid.uuid4().hex[:10]
 os.environ["CELERY_QUEUE"] = f"birdsite-test-{_RUN_ID}"
 os.environ["CHANNELS_PREFIX"] = f"birdsite-test-{_RUN_ID}"
+os.environ["CACHE_PREFIX"] = f"birdsite-test-{_RUN_ID}"
 
 from birdsite.settings import *  # noqa: E402,F403
+
+# Each run gets its own test database too: two runs at once (a developer and CI, or parallel sessions) never
+# drop each other's. Live workers read the name from settings once pytest-django has set it up.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_birdsite_{_RUN_ID}"  # noqa: F405

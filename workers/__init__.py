@@ -11,7 +11,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "birdsite.settings")
 app = Celery("birdsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["workers"], related_name="tasks")
-app.autodiscover_tasks(["workers"], related_name="batch_tasks")
 app.autodiscover_tasks(["workers"], related_name="retrain_tasks")
 app.autodiscover_tasks(["workers"], related_name="sweeper")
 app.autodiscover_tasks(["workers"], related_name="heartbeat")  # liveness signals, no tasks

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
+from birdsite.classification.processing import ImageUnreadable, ModelUnavailable
 from workers import model_switch
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,20 @@ _lock = threading.Lock()
 _classifier: Any | None = None
 _loaded_from: str | None = None  # resolved model directory of _classifier
 _pinned = False  # set_classifier(fake): no registry switching
+
+
+_TTA = {"default": None, "auto": "auto", "on": True, "off": False}
+
+
+def load_options() -> dict[str, Any]:
+    """The classifier's options, all from settings (birdsite/settings.py reads them from the environment)."""
+    return {
+        "engine": settings.BIRDSITE_ENGINE,
+        "precision": settings.BIRDSITE_LITERT_PRECISION,
+        "threads": settings.BIRDSITE_THREADS or None,
+        "tta": _TTA[settings.BIRDSITE_TTA],
+        "batch_size": settings.BIRDSITE_BATCH_SIZE,
+    }
 
 
 def get_classifier() -> Any:
@@ -62,9 +77,7 @@ def _load(model_dir: str | None) -> Any:
     import classifier
 
     started = time.monotonic()
-    loaded = classifier.load(
-        model_dir=model_dir, engine=settings.BIRDSITE_ENGINE, batch_size=settings.BIRDSITE_BATCH_SIZE
-    )
+    loaded = classifier.load(model_dir=model_dir, **load_options())
     log.info("model %s loaded in %.1fs", loaded.model_version, time.monotonic() - started)
     return loaded
 
@@ -76,32 +89,35 @@ def preload() -> None:
         log.exception("model preload failed; jobs will retry the load")
 
 
-class ModelUnavailable(RuntimeError):
-    """The model could not be loaded in this process."""
-
-
-def classify_many(images: Sequence[Any], *, top_k: int = 5) -> list[Any]:
+def classify_many(images: Sequence[bytes], regions: Sequence[list[float] | None] | None = None) -> list[Any]:
     """One result dict per image, in order, or the exception for an image that could not be classified.
 
-    Runs the model over ``BIRDSITE_BATCH_SIZE`` images per forward pass. A file that is not a usable image
-    gets its ``InvalidImage`` (see ``invalid_image_errors``) in its place; the others still get results.
-    Raises ``ModelUnavailable`` if the model cannot be loaded. For batch chunks and micro-batched uploads.
+    The ``processing.Predict`` of birdsite.classification: runs the model over ``BIRDSITE_BATCH_SIZE``
+    images per forward pass. A file that is not a usable image gets an ``ImageUnreadable`` in its place;
+    the others still get results. Raises ``ModelUnavailable`` if the model cannot be loaded.
     """
     try:
         clf = get_classifier()
     except Exception as exc:
         raise ModelUnavailable(f"the model could not be loaded: {exc}") from exc
     invalid = invalid_image_errors()
+    boxes = list(regions) if regions is not None else [None] * len(images)
+
+    def predict(some: list[bytes], some_boxes: list[list[float] | None]) -> list[Any]:
+        if any(box is not None for box in some_boxes):
+            return list(clf.predict(some, top_k=settings.TOP_K, regions=some_boxes))
+        return list(clf.predict(some, top_k=settings.TOP_K))
+
     try:
-        return list(clf.predict(list(images), top_k=top_k))
+        return predict(list(images), boxes)
     except invalid:
         pass  # some image is broken: find it by classifying one at a time (rare, and correct)
     results: list[Any] = []
-    for image in images:
+    for image, box in zip(images, boxes, strict=True):
         try:
-            results.append(clf.predict([image], top_k=top_k)[0])
+            results.append(predict([image], [box])[0])
         except invalid as exc:
-            results.append(exc)
+            results.append(ImageUnreadable(str(exc)))
     return results
 
 

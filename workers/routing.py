@@ -11,8 +11,10 @@ from typing import Any
 
 from django.conf import settings
 
+from birdsite.classification import queue
+
 GPU_QUEUE = "gpu"
-GPU_TASKS = frozenset({"workers.classify_chunk"})
+GPU_TASKS = frozenset({queue.CLASSIFY_CHUNK})
 
 
 def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **_: Any) -> dict | None:

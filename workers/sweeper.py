@@ -1,7 +1,8 @@
 """The sweeper: ``celery -A workers beat`` sends ``workers.sweep`` every ``SWEEP_INTERVAL_SECONDS``
 (``CELERY_BEAT_SCHEDULE`` in birdsite/settings.py); a worker runs it. The work is in
-``birdsite.photos.recovery``. ``HeartbeatScheduler`` touches ``BEAT_HEARTBEAT_FILE`` on every beat tick,
-which is what the ``beat`` service's healthcheck looks at.
+``birdsite.classification.recovery`` and, for retrainings, ``birdsite.registry.services``.
+``HeartbeatScheduler`` touches ``BEAT_HEARTBEAT_FILE`` on every beat tick, which is what the ``beat``
+service's healthcheck looks at.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from celery.beat import PersistentScheduler
 from django.conf import settings
 from kombu.exceptions import ChannelError
 
-from birdsite.photos import recovery
+from birdsite.classification import recovery
+from birdsite.registry import services as registry_services
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,11 @@ def sweep() -> dict[str, int | None]:
     """Release dead workers' jobs and queue again those that never reached the broker."""
     from workers import app
 
-    report = recovery.jobs_recover(queue_depth=queue_depth(app, queues_to_watch()))
-    return report.as_dict()
+    depth = queue_depth(app, queues_to_watch())
+    report = recovery.jobs_recover(queue_depth=depth).as_dict()
+    if depth is not None:
+        report["retrainings_sent"] = registry_services.retrainings_resend()
+    return report
 
 
 class HeartbeatScheduler(PersistentScheduler):

@@ -1,4 +1,4 @@
-"""Thin tasks: load by id, call a service, return. Arguments are ids only (JSON)."""
+"""Thin tasks: ids in, one call into ``birdsite.classification.processing``, a word out (JSON, ids only)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from workers import microbatch, model
+from birdsite.batches.services import batches_touched
+from birdsite.classification import processing, queue
+from workers import model
 
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
-
-# Jobs are idempotent (claimed by a conditional UPDATE), so late acks and redelivery are safe.
+# Jobs are idempotent (claimed by a conditional UPDATE, fenced by attempt), so late acks and redelivery
+# are safe; the task id is the claim's token, so a redelivered task takes its own claim back at once.
 JOB_TASK_OPTIONS = {
+    "bind": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
     "autoretry_for": TRANSIENT,
@@ -25,19 +28,30 @@ JOB_TASK_OPTIONS = {
 }
 
 
-@shared_task(bind=True, name="workers.classify", **JOB_TASK_OPTIONS)
+@shared_task(name=queue.CLASSIFY, **JOB_TASK_OPTIONS)
 def classify(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
-    # Other uploads waiting right now share this forward pass (workers/microbatch.py).
-    outcome = microbatch.jobs_process_together(
-        job_id=job_id,
-        classify_many=lambda images: model.classify_many(images, top_k=5),
-        invalid_image=model.invalid_image_errors(),
-        batch_size=settings.BIRDSITE_BATCH_SIZE,
+    # Other uploads waiting right now share this forward pass.
+    outcome = processing.jobs_process(
+        job_ids=[job_id],
+        predict=model.classify_many,
+        token=self.request.id or "",
+        take_along=processing.upload_take_along(),
         wait_seconds=settings.BIRDSITE_BATCH_WAIT_MS / 1000,
     )
-    if outcome.retry_in is not None:
+    if outcome.busy:
         raise self.retry(countdown=outcome.retry_in, max_retries=None)
-    return outcome.status
+    return outcome.status_of(job_id)
+
+
+@shared_task(name=queue.CLASSIFY_CHUNK, **JOB_TASK_OPTIONS)
+def classify_chunk(self, job_ids: list[int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    outcome = processing.jobs_process(
+        job_ids=job_ids, predict=model.classify_many, token=self.request.id or ""
+    )
+    batches_touched(batch_ids=outcome.batch_ids)
+    if outcome.busy:
+        queue.chunks_send(outcome.busy, countdown=outcome.retry_in)
+    return {"succeeded": len(outcome.succeeded), "failed": len(outcome.failed), "busy": len(outcome.busy)}
 
 
 @worker_process_init.connect

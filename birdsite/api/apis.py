@@ -29,8 +29,8 @@ from birdsite.api import services as token_services
 from birdsite.api.exceptions import ApiError
 from birdsite.api.pagination import PageNumberPagination
 from birdsite.api.throttling import UPLOAD_THROTTLES, TokenIpThrottle
+from birdsite.classification import services as classification_services
 from birdsite.photos import selectors as photo_selectors
-from birdsite.photos import services as photo_services
 from birdsite.sightings import catalog
 from birdsite.sightings import selectors as sighting_selectors
 from birdsite.sightings import services as sighting_services
@@ -147,7 +147,9 @@ class ClassificationListApi(ListApi):
             )
         form = s.ClassificationCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        job = photo_services.classification_submit(owner=request.user, upload=form.validated_data["image"])
+        job = classification_services.classification_submit(
+            owner=request.user, upload=form.validated_data["image"]
+        )
         url = reverse("api:classification-detail", args=[job.pk], request=request)
         body = {"id": job.pk, "status": job.status, "url": url}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})

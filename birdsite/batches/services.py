@@ -1,14 +1,14 @@
-"""Writes for batches: create (files, ZIP, paths), add files, cancel, finish, resume after a crash.
+"""Writes for batches: create (files, ZIP, paths), add files, cancel, finish.
 
-Files are taken in groups of ``BATCH_CHUNK_SIZE``; each group is one transaction whose new jobs
-are queued as one worker task after commit, so workers start on the first photos while the rest
-are still being stored. A file is stored and classified once per owner (SHA-256): a second copy
-becomes a DUPLICATE item pointing at the earlier job.
+A call stores its files all or nothing: one transaction holds the batch's new items and jobs, and a
+failure leaves no row and no file. Only the batch's own row is locked (never its owner's), so storing a
+batch never waits on workers finishing its earlier jobs. After commit the jobs are sent in chunks of
+``BATCH_CHUNK_SIZE`` (``birdsite.classification.queue``). A file is stored and classified once per owner
+(SHA-256): a second copy becomes a DUPLICATE item pointing at the earlier job.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator
@@ -20,11 +20,12 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from birdsite.batches import archives, push
 from birdsite.batches.models import Batch, BatchItem
+from birdsite.classification import queue
 from birdsite.errors import Refused
 from birdsite.photos.images import UploadRejected
 from birdsite.photos.models import ClassificationJob, Photo
@@ -89,7 +90,7 @@ def _earlier_job(owner_id: int, sha256: str) -> ClassificationJob | None:
     return jobs.exclude(status=JobStatus.FAILED).order_by("created_at", "id").first()
 
 
-def _item_for(batch: Batch, position: int, incoming: Incoming) -> BatchItem:
+def _item_for(batch: Batch, position: int, incoming: Incoming, created: list[Photo]) -> BatchItem:
     item = BatchItem(batch=batch, position=position, name=incoming.name[-500:] or f"file {position + 1}")
     refusal = incoming.refusal
     if refusal is None and incoming.data is not None:
@@ -98,60 +99,66 @@ def _item_for(batch: Batch, position: int, incoming: Incoming) -> BatchItem:
         if earlier is not None:
             item.kind, item.job, item.reason = Kind.DUPLICATE, earlier, "Same photo as an earlier upload."
             return item
-        try:
-            photo = Photo.objects.filter(owner_id=batch.owner_id, sha256=sha256).first() or photo_create(
-                owner=batch.owner, data=incoming.data, filename=item.name
-            )
-        except UploadRejected as exc:
-            refusal = exc
-        else:
+        photo = Photo.objects.filter(owner_id=batch.owner_id, sha256=sha256).first()
+        if photo is None:
+            try:  # photo_create is its own savepoint: a refused file rolls back alone, the batch goes on
+                photo = photo_create(owner=batch.owner, data=incoming.data, filename=item.name)
+            except UploadRejected as exc:
+                refusal = exc
+            else:
+                created.append(photo)
+        if photo is not None:
             item.kind = Kind.JOB
-            item.job = ClassificationJob.objects.create(owner_id=batch.owner_id, photo=photo)
+            item.job = ClassificationJob.objects.create(owner_id=batch.owner_id, photo=photo, batch=batch)
             return item
     refusal = refusal or UploadRejected("empty", "The file is empty.")
     item.kind, item.code, item.reason = Kind.REFUSED, refusal.code, refusal.message
     return item
 
 
-def _add_group(batch_id: int, group: list[Incoming]) -> list[int]:
-    """Store one group in one transaction; queue its jobs as one task after commit."""
-    with transaction.atomic():
-        batch = Batch.objects.select_for_update().select_related("owner").get(pk=batch_id)
-        if batch.status == Batch.Status.CANCELLED:
-            raise BatchRefused("cancelled", "This batch was cancelled.")
-        last = batch.items.aggregate(n=Max("position"))["n"]
-        start = 0 if last is None else last + 1
-        items = [_item_for(batch, start + i, incoming) for i, incoming in enumerate(group)]
-        BatchItem.objects.bulk_create(items)
-        job_ids = [item.job_id for item in items if item.kind == Kind.JOB and item.job_id is not None]
-        transaction.on_commit(lambda: enqueue(job_ids))
-    return job_ids
+def _remove_files(photos: list[Photo]) -> None:
+    """The files of photos whose rows were rolled back."""
+    for photo in photos:
+        for f in (photo.image, photo.thumbnail):
+            if f:
+                try:
+                    f.storage.delete(f.name)
+                except OSError:
+                    log.warning("could not delete %s after a failed batch", f.name, exc_info=True)
 
 
-def enqueue(job_ids: list[int]) -> None:
-    """Queue ``job_ids`` as worker tasks of at most ``BATCH_CHUNK_SIZE`` jobs each."""
-    from kombu.exceptions import OperationalError as BrokerError
+def _store(batch_id: int, files: Iterable[FileLike], created: list[Photo]) -> None:
+    """All the files into the batch, in the caller's transaction; the jobs are sent after commit."""
+    batch = Batch.objects.select_for_update(of=("self",)).get(pk=batch_id)
+    if batch.status == Batch.Status.CANCELLED:
+        raise BatchRefused("cancelled", "This batch was cancelled.")
+    last = batch.items.aggregate(n=Max("position"))["n"]
+    position = 0 if last is None else last + 1
+    items: list[BatchItem] = []
+    job_ids: list[int] = []
+    for incoming in map(_incoming, files):
+        items.append(_item_for(batch, position, incoming, created))
+        position += 1
+        if len(items) >= settings.BATCH_CHUNK_SIZE:
+            BatchItem.objects.bulk_create(items)
+            job_ids += [i.job_id for i in items if i.kind == Kind.JOB and i.job_id is not None]
+            items = []
+    BatchItem.objects.bulk_create(items)
+    job_ids += [i.job_id for i in items if i.kind == Kind.JOB and i.job_id is not None]
+    queue.chunks_send_on_commit(job_ids)
 
-    from workers.batch_tasks import classify_chunk
 
-    size = settings.BATCH_CHUNK_SIZE
-    for start in range(0, len(job_ids), size):
-        try:
-            classify_chunk.delay(job_ids[start : start + size])
-        except (BrokerError, OSError):  # stored, PENDING: the sweeper (photos.recovery) queues them later
-            log.warning("%d batch job(s) stored but not queued (broker unreachable)", len(job_ids) - start)
-            return
-
-
-def _add_files(batch: Batch, files: Iterable[FileLike]) -> Batch:
-    group: list[Incoming] = []
-    for item in files:
-        group.append(_incoming(item))
-        if len(group) >= settings.BATCH_CHUNK_SIZE:
-            _add_group(batch.pk, group)
-            group = []
-    if group:
-        _add_group(batch.pk, group)
+def _add_files(batch: Batch, files: Iterable[FileLike], *, expected: int | None = None) -> Batch:
+    """Store ``files`` into ``batch`` all or nothing (``expected`` raises its count in the same go)."""
+    created: list[Photo] = []
+    try:
+        with transaction.atomic():
+            if expected is not None:
+                Batch.objects.filter(pk=batch.pk, expected__lt=expected).update(expected=expected)
+            _store(batch.pk, files, created)
+    except BaseException:
+        _remove_files(created)
+        raise
     batch_check_finished(batch_id=batch.pk)
     push.batch_changed(batch.pk)
     batch.refresh_from_db()
@@ -186,10 +193,11 @@ def batch_create(
     if not files and not expected:
         raise BatchRefused("empty", "Choose at least one photo.")
     total = max(expected or 0, len(files))
-    batch = batch_start(
-        user=user, expected=total, name=name or f"{total} photo{'s' if total != 1 else ''}", source=source
-    )
-    return _add_files(batch, files)
+    with transaction.atomic():  # the batch row and its files, or nothing
+        batch = batch_start(
+            user=user, expected=total, name=name or f"{total} photo{'s' if total != 1 else ''}", source=source
+        )
+        return _add_files(batch, files)
 
 
 def _running_batch(user: AbstractBaseUser, batch_id: int) -> Batch:
@@ -205,8 +213,7 @@ def batch_add_files(*, user: AbstractBaseUser, batch_id: int, files: Iterable[Fi
     batch = _running_batch(user, batch_id)
     count = batch.items.count() + len(files)
     _check_count(count)
-    Batch.objects.filter(pk=batch.pk, expected__lt=count).update(expected=count)
-    return _add_files(batch, files)
+    return _add_files(batch, files, expected=count)
 
 
 def _limits() -> archives.Limits:
@@ -234,10 +241,11 @@ def batch_create_from_zip(
         with zf:
             _check_count(count)
             label = name or getattr(archive, "name", "") or "archive.zip"
-            batch = batch_start(
-                user=user, expected=count, name=Path(str(label)).name, source=Batch.Source.ZIP
-            )
-            return _add_files(batch, files)
+            with transaction.atomic():  # the batch row and its files, or nothing
+                batch = batch_start(
+                    user=user, expected=count, name=Path(str(label)).name, source=Batch.Source.ZIP
+                )
+                return _add_files(batch, files)
     finally:
         if isinstance(archive, Path):
             handle.close()
@@ -251,8 +259,7 @@ def batch_add_archive(*, user: AbstractBaseUser, batch_id: int, archive: Path) -
         with zf:
             total = batch.items.count() + count
             _check_count(total)
-            Batch.objects.filter(pk=batch.pk, expected__lt=total).update(expected=total)
-            return _add_files(batch, files)
+            return _add_files(batch, files, expected=total)
 
 
 def batch_check_finished(*, batch_id: int) -> bool:
@@ -272,12 +279,9 @@ def batch_check_finished(*, batch_id: int) -> bool:
     )
 
 
-def batches_touched(*, job_ids: Iterable[int]) -> None:
-    """After a worker finished some jobs: finish their batches if done, and tell the open pages."""
-    batch_ids = set(
-        BatchItem.objects.filter(job_id__in=list(job_ids), kind=Kind.JOB).values_list("batch_id", flat=True)
-    )
-    for batch_id in sorted(batch_ids):
+def batches_touched(*, batch_ids: Iterable[int]) -> None:
+    """After a worker finished some of their jobs: finish the batches if done, and tell the open pages."""
+    for batch_id in sorted(set(batch_ids)):
         batch_check_finished(batch_id=batch_id)
         push.batch_changed(batch_id)
 
@@ -285,7 +289,7 @@ def batches_touched(*, job_ids: Iterable[int]) -> None:
 @transaction.atomic
 def batch_cancel(*, user: AbstractBaseUser, batch_id: int) -> Batch:
     """Stop a batch: jobs not started yet fail as cancelled, running ones finish. Idempotent."""
-    batch = Batch.objects.select_for_update().get(pk=batch_id, owner_id=user.pk)
+    batch = Batch.objects.select_for_update(of=("self",)).get(pk=batch_id, owner_id=user.pk)
     if batch.status != Batch.Status.RUNNING:
         return batch
     now = timezone.now()
@@ -300,24 +304,3 @@ def batch_cancel(*, user: AbstractBaseUser, batch_id: int) -> Batch:
     batch.save(update_fields=["status", "finished_at"])
     transaction.on_commit(lambda: push.batch_changed(batch_id))
     return batch
-
-
-def batch_resume(*, stale_after: float | None = None) -> int:
-    """Queue again the unfinished jobs of running batches (a worker starting after a crash).
-
-    Safe to repeat: a job is claimed by one conditional UPDATE, so extra deliveries do nothing.
-    RUNNING jobs are included once their claim is stale; the task retries the ones still held.
-    """
-    stale = timezone.now() - dt.timedelta(seconds=stale_after if stale_after is not None else 0)
-    unfinished = Q(job__status=JobStatus.PENDING) | Q(
-        job__status=JobStatus.RUNNING, job__started_at__lt=stale
-    )
-    job_ids = list(
-        BatchItem.objects.filter(unfinished, kind=Kind.JOB, batch__status=Batch.Status.RUNNING)
-        .order_by("batch_id", "position")
-        .values_list("job_id", flat=True)
-    )
-    if job_ids:
-        enqueue(job_ids)
-        log.info("queued %d unfinished batch job(s) again", len(job_ids))
-    return len(job_ids)

@@ -57,8 +57,20 @@ class ClassificationJob(models.Model):
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="jobs")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(default=0)
+    # A job of a batch knows it (single uploads have none); jobs of a batch are sent in chunks.
+    batch = models.ForeignKey(
+        "batches.Batch", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
     # Bumped by every claim; the finishing write must carry the same number (a fencing token).
     attempts = models.PositiveIntegerField(default=0)
+    # The claim's holder (Celery task id) and how long its lease lasts (birdsite/classification/claims.py).
+    claimed_by = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # A part of the photo the user chose ("Identify this part"): normalised x, y, w, h; none = find birds.
+    region_x = models.FloatField(null=True, blank=True)
+    region_y = models.FloatField(null=True, blank=True)
+    region_w = models.FloatField(null=True, blank=True)
+    region_h = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     model_version = models.CharField(max_length=64, blank=True)
     is_bird = models.BooleanField(null=True)
@@ -81,12 +93,26 @@ class ClassificationJob(models.Model):
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
+    @property
+    def region(self) -> list[float] | None:
+        if self.region_w is None or self.region_h is None:
+            return None
+        return [self.region_x or 0.0, self.region_y or 0.0, self.region_w, self.region_h]
+
 
 class Prediction(models.Model):
     """One ranked answer of one model version. Never updated: a new model adds new rows."""
 
     job = models.ForeignKey(ClassificationJob, on_delete=models.CASCADE, related_name="predictions")
     model_version = models.CharField(max_length=64)
+    # Which bird of the photo (0 = the best one) and where it is: normalised x, y, w, h of the
+    # EXIF-oriented photo. Rows from before boxes have none and mean the whole photo.
+    bird = models.PositiveSmallIntegerField(default=0)
+    box_x = models.FloatField(null=True, blank=True)
+    box_y = models.FloatField(null=True, blank=True)
+    box_w = models.FloatField(null=True, blank=True)
+    box_h = models.FloatField(null=True, blank=True)
+    bird_score = models.FloatField(null=True, blank=True)
     rank = models.PositiveSmallIntegerField()
     label = models.CharField(max_length=64)
     common_name = models.CharField(max_length=200)
@@ -97,10 +123,18 @@ class Prediction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["job", "model_version", "rank"]
+        ordering = ["job", "model_version", "bird", "rank"]
         constraints = [
-            models.UniqueConstraint(fields=["job", "model_version", "rank"], name="prediction_unique_rank"),
+            models.UniqueConstraint(
+                fields=["job", "model_version", "bird", "rank"], name="prediction_unique_bird_rank"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.rank}. {self.common_name} {self.confidence:.2f}"
+
+    @property
+    def box(self) -> list[float] | None:
+        if self.box_w is None or self.box_h is None:
+            return None
+        return [self.box_x or 0.0, self.box_y or 0.0, self.box_w, self.box_h]

@@ -9,7 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from birdsite.photos import selectors, serving, services
+from birdsite.classification import services as classification_services
+from birdsite.photos import selectors, serving
 from birdsite.photos.forms import UploadForm
 from birdsite.photos.images import UploadRejected
 
@@ -31,7 +32,9 @@ def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                job = services.classification_submit(owner=request.user, upload=form.cleaned_data["image"])
+                job = classification_services.classification_submit(
+                    owner=request.user, upload=form.cleaned_data["image"]
+                )
             except UploadRejected as exc:
                 if _wants_json(request):
                     return JsonResponse({"code": exc.code, "error": exc.message}, status=400)

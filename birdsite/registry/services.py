@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from birdsite.classification import queue
 from birdsite.errors import Refused
 from birdsite.registry import selectors
 from birdsite.registry.models import ModelEvent, ModelVersion
@@ -91,12 +92,6 @@ def model_version_ensure_active() -> ModelVersion | None:
     return model_version_register(directory=directory, status=Status.ACTIVE)
 
 
-def _enqueue(version_id: int) -> None:
-    from workers.retrain_tasks import retrain
-
-    retrain.delay(version_id)
-
-
 @transaction.atomic
 def retraining_start(
     *,
@@ -127,7 +122,7 @@ def retraining_start(
         action=Action.RETRAIN, version=row, previous=base, user_id=getattr(user, "pk", None)
     )
     if enqueue:
-        transaction.on_commit(lambda: _enqueue(row.pk))
+        queue.retrain_send_on_commit(row.pk)
     return row
 
 
@@ -273,3 +268,19 @@ def model_version_load_failed(*, directory: str, error: str, worker: str) -> Mod
     row.save(update_fields=["error"])
     ModelEvent.objects.create(action=Action.LOAD_FAILED, version=row, reason=reason)
     return row
+
+
+def retrainings_resend(*, older_than: float | None = None) -> int:
+    """QUEUED retrainings whose message never reached a worker (the broker was down): send them again.
+
+    Run by the sweeper. Sending twice is harmless: the task claims only a QUEUED row.
+    """
+    age = settings.SWEEP_PENDING_SECONDS if older_than is None else older_than
+    cutoff = timezone.now() - dt.timedelta(seconds=age)
+    waiting = list(
+        ModelVersion.objects.filter(status=Status.QUEUED, created_at__lt=cutoff).values_list("pk", flat=True)
+    )
+    for version_id in waiting:
+        if not queue.send(queue.RETRAIN, [version_id]):
+            break
+    return len(waiting)

@@ -7,7 +7,6 @@ import datetime as dt
 from django.db import transaction
 
 from birdsite.errors import Refused
-from birdsite.photos.models import ClassificationJob, Prediction
 from birdsite.sightings import catalog
 from birdsite.sightings.models import Sighting
 
@@ -15,46 +14,6 @@ from birdsite.sightings.models import Sighting
 class UnknownSpecies(Refused):
     def __init__(self, message: str, code: str = "unknown_species") -> None:
         super().__init__(code, message)
-
-
-@transaction.atomic
-def sighting_create_for_job(*, job: ClassificationJob) -> Sighting:
-    """A finished job becomes a sighting named after the model's best guess (if it saw a bird)."""
-    existing = Sighting.objects.filter(job=job).first()
-    if existing is not None:
-        return existing
-    top = job.predictions.filter(model_version=job.model_version).order_by("rank").first()
-    sighting = _new_sighting(job, top)
-    sighting.save(force_insert=True)
-    return sighting
-
-
-def _new_sighting(job: ClassificationJob, top: Prediction | None) -> Sighting:
-    """An unsaved sighting of a finished job, named after ``top`` when the model saw a bird."""
-    named = bool(job.is_bird) and top is not None
-    return Sighting(
-        owner_id=job.owner_id,
-        photo_id=job.photo_id,
-        job=job,
-        species_key=top.label if named else "",
-        common_name=top.common_name if named else "",
-        scientific_name=top.scientific_name if named else "",
-        observed_at=job.photo.taken_at or job.photo.created_at,
-        latitude=job.photo.latitude,
-        longitude=job.photo.longitude,
-    )
-
-
-@transaction.atomic
-def sightings_create_for_jobs(*, jobs: list[tuple[ClassificationJob, Prediction | None]]) -> None:
-    """``sighting_create_for_job`` for many finished jobs, each with its best stored prediction (or None).
-
-    Two queries whatever the count: which jobs have a sighting already (they keep it), one INSERT.
-    """
-    have = set(Sighting.objects.filter(job__in=[job for job, _ in jobs]).values_list("job_id", flat=True))
-    new = [_new_sighting(job, top) for job, top in jobs if job.pk not in have]
-    if new:
-        Sighting.objects.bulk_create(new)
 
 
 def _names_for(sighting: Sighting, species_key: str) -> tuple[str, str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import classifier
-from birdsite.batches import processing, selectors, services
+from birdsite.batches import selectors, services
 from birdsite.batches.models import Batch, BatchItem
+from birdsite.classification import claims, queue
 from birdsite.photos.models import ClassificationJob
 from birdsite.sightings.models import Sighting
 from tests.batches.helpers import oversized_png, photo, truncated_jpeg
@@ -18,14 +18,16 @@ Status = ClassificationJob.Status
 
 def run_chunks(batch: Batch, fake: FakeClassifier | None = None) -> FakeClassifier:
     """What the worker does with the batch's jobs (its chunk tasks, called directly)."""
+    from workers import model
+    from workers.tasks import classify_chunk
+
     fake = fake or FakeClassifier()
     job_ids = list(batch.items.filter(kind="job").order_by("position").values_list("job_id", flat=True))
-    processing.jobs_process_chunk(
-        job_ids=job_ids,
-        get_classifier=lambda: fake,
-        open_image=classifier.open_image,
-        invalid_image=(classifier.InvalidImage,),
-    )
+    model.set_classifier(fake)
+    try:
+        classify_chunk(job_ids)
+    finally:
+        model.set_classifier(None)
     return fake
 
 
@@ -88,8 +90,10 @@ def test_a_photo_damaged_after_upload_fails_only_itself(owner) -> None:
     damaged = batch.items.get(name="b.jpg").job.photo
     with damaged.image.open("wb") as fh:
         fh.write(b"\xff\xd8\xff\xe0 no longer a JPEG")
+    # Uploads are decoded in full when they arrive, so damage afterwards is rare: the chunk's pass fails
+    # and its photos are named one by one, so that only the damaged one fails.
     fake = run_chunks(batch)
-    assert fake.calls == [1]
+    assert fake.calls == [2, 1, 1]
     result = outcomes(batch)
     assert result["a.jpg"][0] == "succeeded" and result["b.jpg"][0] == "failed"
     assert batch.items.get(name="b.jpg").job.error.startswith("This file could not be read as an image")
@@ -104,16 +108,14 @@ def test_a_chunk_delivered_twice_stores_one_result_per_job(owner) -> None:
         assert item.job.predictions.count() == 5 and Sighting.objects.filter(job=item.job).count() == 1
 
 
-def test_a_job_held_by_another_delivery_is_retried_once_its_claim_is_stale(owner, settings) -> None:
+def test_a_job_held_by_another_delivery_is_sent_again_for_when_its_lease_runs_out(owner, sent) -> None:
     batch = services.batch_create(user=owner, files=[("a.jpg", photo(1))])
     job_id = batch.items.get().job_id
-    from birdsite.photos.services import job_claim
+    claims.jobs_claim(job_ids=[job_id], token="another-delivery")
+    from workers.tasks import classify_chunk
 
-    job_claim(job_id=job_id)
-    outcome = processing.jobs_process_chunk(
-        job_ids=[job_id], get_classifier=FakeClassifier, open_image=classifier.open_image
-    )
-    assert outcome.busy == [job_id] and 0 < outcome.retry_in <= settings.JOB_STALE_SECONDS + 1
+    assert classify_chunk(job_ids=[job_id]) == {"succeeded": 0, "failed": 0, "busy": 1}
+    assert sent == [(queue.CLASSIFY_CHUNK, [[job_id]])]
 
 
 def test_a_batch_does_not_finish_before_every_expected_file_arrived(owner) -> None:
@@ -148,23 +150,41 @@ def test_another_user_cannot_cancel_or_add_to_a_batch(owner, stranger) -> None:
         services.batch_add_files(user=stranger, batch_id=batch.pk, files=[("b.jpg", photo(2))])
 
 
-def test_jobs_are_queued_in_chunks_of_the_configured_size(owner, settings, monkeypatch) -> None:
-    sent: list[list[int]] = []
-    monkeypatch.setattr("workers.batch_tasks.classify_chunk.delay", sent.append)
+def test_jobs_are_sent_in_chunks_of_the_configured_size(owner, settings, sent) -> None:
     settings.BATCH_CHUNK_SIZE = 4
-    services.enqueue(list(range(1, 11)))
-    assert sent == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
+    assert queue.chunks_send(list(range(1, 11))) == 10
+    assert [args for _, args in sent] == [[[1, 2, 3, 4]], [[5, 6, 7, 8]], [[9, 10]]]
 
 
-def test_a_starting_worker_queues_the_unfinished_jobs_of_running_batches(owner, monkeypatch) -> None:
-    sent: list[list[int]] = []
-    monkeypatch.setattr(services, "enqueue", sent.append)
-    running = services.batch_create(user=owner, files=[("a.jpg", photo(1)), ("b.jpg", photo(2))])
-    cancelled = services.batch_create(user=owner, files=[("c.jpg", photo(3))])
-    services.batch_cancel(user=owner, batch_id=cancelled.pk)
-    sent.clear()
-    assert services.batch_resume() == 2
-    assert sent == [list(running.items.order_by("position").values_list("job_id", flat=True))]
+def test_a_batch_is_sent_once_it_is_committed_and_its_jobs_know_it(
+    owner, sent, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = services.batch_create(user=owner, files=[("a.jpg", photo(1)), ("b.jpg", photo(2))])
+    job_ids = list(batch.items.order_by("position").values_list("job_id", flat=True))
+    assert sent == [(queue.CLASSIFY_CHUNK, [job_ids])]
+    assert set(ClassificationJob.objects.filter(pk__in=job_ids).values_list("batch_id", flat=True)) == {
+        batch.pk
+    }
+
+
+def test_a_batch_that_fails_half_way_stores_nothing(owner, monkeypatch, media_root) -> None:
+    from birdsite.batches import services as batch_services
+
+    real = batch_services.photo_create
+    made: list[int] = []
+
+    def fails_on_the_third(**kwargs):
+        if len(made) == 2:
+            raise RuntimeError("the database went away")
+        made.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(batch_services, "photo_create", fails_on_the_third)
+    with pytest.raises(RuntimeError):
+        services.batch_create(user=owner, files=[(f"{n}.jpg", photo(n)) for n in range(4)])
+    assert not Batch.objects.exists() and not ClassificationJob.objects.exists()
+    assert [p for p in media_root.rglob("*") if p.is_file()] == []  # the two stored files are gone too
 
 
 def test_too_many_files_are_refused(owner, settings) -> None:

@@ -1,5 +1,6 @@
-"""The sweeper's service (birdsite/photos/recovery.py), the upload path with the broker down, and room for
-uploads (birdsite/photos/storage.py): quota, reserved free space, a disk that fills during the save."""
+"""The sweeper's service (birdsite/classification/recovery.py), the upload path with the broker down,
+and room for uploads (birdsite/photos/storage.py): quota, reserved free space, a disk that fills during
+the save."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from birdsite.photos import recovery, services
+from birdsite.classification import claims, recovery, services
 from birdsite.photos.images import UploadRejected
 from birdsite.photos.models import ClassificationJob, Photo
 from tests.batches.helpers import photo
@@ -29,14 +30,24 @@ def test_a_stale_running_job_goes_back_to_pending_and_is_published_again(owner, 
     settings.JOB_STALE_SECONDS = 60
     dead = submit(owner, photo(1))
     age(dead, 600, status=Status.RUNNING, started_at=timezone.now() - dt.timedelta(seconds=120), attempts=1)
+    expired = submit(owner, photo(3))  # its worker stopped renewing the lease a moment ago
+    age(expired, 600, status=Status.RUNNING, started_at=timezone.now(), attempts=1)
+    ClassificationJob.objects.filter(pk=expired.pk).update(
+        lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
     alive = submit(owner, photo(2))
     age(alive, 600, status=Status.RUNNING, started_at=timezone.now(), attempts=1)
+    ClassificationJob.objects.filter(pk=alive.pk).update(
+        lease_expires_at=timezone.now() + dt.timedelta(seconds=20)
+    )
     published: list[int] = []
     report = recovery.jobs_recover(queue_depth=0, publish_single=published.extend)
-    assert (report.released, report.requeued, published) == (1, 1, [dead.pk])
+    assert (report.released, report.requeued, sorted(published)) == (2, 2, sorted([dead.pk, expired.pk]))
     dead.refresh_from_db()
     assert (dead.status, dead.started_at, dead.attempts) == (Status.PENDING, None, 1)
-    assert services.job_claim(job_id=dead.pk) == 2  # a late answer of claim 1 is fenced out
+    assert claims.jobs_claim(job_ids=[dead.pk]).taken == {
+        dead.pk: 2
+    }  # a late answer of claim 1 is fenced out
 
 
 def test_pending_jobs_are_published_again_only_once_old_and_while_the_queue_is_empty(owner, settings) -> None:
@@ -65,13 +76,37 @@ def test_batch_jobs_are_published_again_as_chunks(owner, settings) -> None:
 
 
 def test_an_upload_is_stored_when_the_broker_is_down(owner, monkeypatch, django_capture_on_commit_callbacks):
+    from celery import current_app
+
     def broker_down(*args, **kwargs):
         raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr("workers.tasks.classify.delay", broker_down)
+    monkeypatch.setattr(current_app, "send_task", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         job = services.classification_submit(owner=owner, upload=upload_file(photo(5)))
     assert ClassificationJob.objects.get(pk=job.pk).status == Status.PENDING
+
+
+def test_a_retraining_asked_for_while_the_broker_is_down_is_sent_by_the_sweeper(
+    staff, monkeypatch, django_capture_on_commit_callbacks, tmp_path
+) -> None:
+    from celery import current_app
+
+    from birdsite.registry import services as registry
+    from birdsite.registry.models import ModelVersion
+
+    def broker_down(*args, **kwargs):
+        raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(current_app, "send_task", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        row = registry.retraining_start(user=staff, datasets=[tmp_path])  # nothing raised after commit
+    assert ModelVersion.objects.get(pk=row.pk).status == ModelVersion.Status.QUEUED
+    assert registry.retrainings_resend() == 0  # too young: its message may still be on its way
+    ModelVersion.objects.filter(pk=row.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
+    sent: list = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args, **_: sent.append((name, args)))
+    assert registry.retrainings_resend() == 1 and sent == [("workers.retrain", [row.pk])]
 
 
 def test_the_sweep_task_reports_what_it_did(owner, monkeypatch) -> None:
@@ -79,7 +114,13 @@ def test_the_sweep_task_reports_what_it_did(owner, monkeypatch) -> None:
 
     monkeypatch.setattr(sweeper, "queue_depth", lambda app, queues: 0)
     monkeypatch.setattr(recovery, "_publish_single", lambda ids: None)
-    assert sweeper.sweep() == {"released": 0, "requeued": 0, "requeued_batch": 0, "queue_depth": 0}
+    assert sweeper.sweep() == {
+        "released": 0,
+        "requeued": 0,
+        "requeued_batch": 0,
+        "queue_depth": 0,
+        "retrainings_sent": 0,
+    }
 
 
 def test_the_beat_scheduler_touches_its_heartbeat_file(settings, tmp_path) -> None:

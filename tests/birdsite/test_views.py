@@ -13,13 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    sent: list[int] = []
-    monkeypatch.setattr("workers.tasks.classify.delay", lambda job_id: sent.append(job_id))
-    return sent
-
-
-@pytest.fixture
 def job(owner) -> ClassificationJob:
     return finished_job(owner)
 

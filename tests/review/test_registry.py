@@ -122,9 +122,7 @@ def test_a_failed_retraining_is_recorded(shipped, staff, tmp_path) -> None:
     assert row.status == Status.FAILED and "not found" in row.error
 
 
-def test_the_retrain_command_queues_a_retraining(shipped, tmp_path, capsys, monkeypatch) -> None:
-    queued = []
-    monkeypatch.setattr(services, "_enqueue", queued.append)
+def test_the_retrain_command_queues_a_retraining(shipped, tmp_path, capsys, sent) -> None:
     call_command("retrain", "--data", str(tmp_path))
     # on_commit runs at once outside the test transaction only; the row is there either way
     assert ModelVersion.objects.filter(status=Status.QUEUED).count() == 1

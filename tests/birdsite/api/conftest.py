@@ -21,14 +21,6 @@ def fresh_cache(settings) -> None:
     }
 
 
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Job ids the API queued (after commit), instead of sending them to a broker."""
-    sent: list[int] = []
-    monkeypatch.setattr("workers.tasks.classify.delay", lambda job_id: sent.append(job_id))
-    return sent
-
-
 def token_client(user, name: str = "test") -> APIClient:
     _, raw = token_services.token_create(user=user, name=name)
     client = APIClient()

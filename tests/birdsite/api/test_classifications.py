@@ -8,10 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
-from birdsite.photos import services
 from birdsite.photos.models import ClassificationJob
 from tests.fakes import FakeClassifier, fake_result, jpeg_bytes, png_bytes
-from tests.helpers import finished_job, submit
+from tests.helpers import finished_job, process, submit
 
 pytestmark = pytest.mark.django_db
 LIST_URL = reverse("api:classification-list")
@@ -121,7 +120,7 @@ def finish_later(job_id: int, delay: float) -> threading.Timer:
 
     def finish() -> None:
         try:
-            services.job_process(job_id=job_id, get_classifier=FakeClassifier)
+            process([job_id])
         finally:
             connection.close()
 

@@ -183,16 +183,14 @@ def test_rollback_without_an_earlier_version_is_409(staff_api, shipped) -> None:
 
 
 def test_retrain_answers_202_and_queues_without_training(
-    staff_api, staff, shipped, monkeypatch, django_capture_on_commit_callbacks
+    staff_api, staff, shipped, sent, django_capture_on_commit_callbacks
 ) -> None:
-    queued: list[int] = []
-    monkeypatch.setattr(registry_services, "_enqueue", queued.append)  # no broker, no training
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_api.post(reverse("api:staff-model-retrain"))
     assert response.status_code == 202, response.json()
     body = response.json()
     assert body["status"] == "queued" and body["parent"] == "shipped-1"
-    assert body["created_by"] == staff.username and queued == [body["id"]]
+    assert body["created_by"] == staff.username and sent == [("workers.retrain", [body["id"]])]
     busy = staff_api.post(reverse("api:staff-model-retrain"))
     assert busy.status_code == 409 and busy.json()["code"] == "retrain_busy"
     assert ModelVersion.objects.filter(status=Status.QUEUED).count() == 1

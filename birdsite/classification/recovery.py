@@ -1,10 +1,10 @@
 """Jobs no worker will pick up by itself, found and queued again (run by the sweeper, workers/sweeper.py).
 
-Two ways a job gets stuck:
+This is the one recovery path: a worker's start-up republishes nothing. Two ways a job gets stuck:
 
-- RUNNING with a stale claim: its worker died (``kill -9``, out of memory, the machine went away). Put back
-  to PENDING with one conditional UPDATE; the dead claim's ``attempts`` number no longer matches, so a late
-  answer from it is dropped (the fencing token in ``services.job_succeed``).
+- RUNNING with an expired lease: its worker died (``kill -9``, out of memory, the machine went away) and
+  stopped renewing it (``claims.Lease``). Put back to PENDING with one conditional UPDATE; the dead claim's
+  ``attempts`` number no longer matches, so a late answer from it is dropped (``results.jobs_finish``).
 - PENDING with no message: the upload was stored while the broker was down (the publish failed after
   commit and was logged), or the broker lost its queue in a restart. Published again once older than
   ``SWEEP_PENDING_SECONDS`` while the broker's queues are empty, so a long backlog is not flooded with
@@ -21,10 +21,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
+from birdsite.classification import queue
 from birdsite.photos.models import ClassificationJob
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,13 @@ class SweepReport:
 
 
 def jobs_release_stale(*, now: dt.datetime | None = None) -> int:
-    """RUNNING jobs whose claim is older than ``JOB_STALE_SECONDS`` → PENDING; returns how many."""
+    """RUNNING jobs whose lease ran out (or, without a lease, older than ``JOB_STALE_SECONDS``) →
+    PENDING; returns how many."""
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
-    released = ClassificationJob.objects.filter(status=Status.RUNNING, started_at__lt=stale).update(
-        status=Status.PENDING, started_at=None, progress=0
+    expired = Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, started_at__lt=stale)
+    released = ClassificationJob.objects.filter(expired, status=Status.RUNNING).update(
+        status=Status.PENDING, started_at=None, progress=0, lease_expires_at=None, claimed_by=""
     )
     if released:
         log.warning("released %d job(s) whose worker stopped answering", released)
@@ -74,23 +77,18 @@ def jobs_waiting_too_long(*, queue_depth: int | None, now: dt.datetime | None = 
 
 
 def _batch_job_ids(job_ids: Sequence[int]) -> set[int]:
-    if not job_ids or not apps.is_installed("birdsite.batches"):
-        return set()
-    item = apps.get_model("batches", "BatchItem")
-    return set(item.objects.filter(job_id__in=list(job_ids), kind="job").values_list("job_id", flat=True))
+    jobs = ClassificationJob.objects.filter(pk__in=list(job_ids), batch__isnull=False)
+    return set(jobs.values_list("pk", flat=True))
 
 
 def _publish_single(job_ids: Sequence[int]) -> None:
-    from workers.tasks import classify
-
     for job_id in job_ids:
-        classify.delay(job_id)
+        if not queue.job_send(job_id):
+            return  # the broker went away again: the next sweep tries
 
 
 def _publish_batch(job_ids: Sequence[int]) -> None:
-    from birdsite.batches.services import enqueue
-
-    enqueue(list(job_ids))
+    queue.chunks_send(job_ids)
 
 
 def jobs_recover(

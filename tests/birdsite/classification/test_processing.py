@@ -5,11 +5,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from birdsite.photos import selectors, services
+from birdsite.classification import claims, processing, results
+from birdsite.photos import selectors
 from birdsite.photos.models import ClassificationJob, Prediction
 from birdsite.sightings.models import Sighting
-from tests.fakes import FakeClassifier, FakeInvalidImage, fake_result
-from tests.helpers import finished_job, submit
+from tests.fakes import FakeClassifier, fake_result
+from tests.helpers import finished_job, process, submit
 
 pytestmark = pytest.mark.django_db
 Status = ClassificationJob.Status
@@ -17,19 +18,48 @@ Status = ClassificationJob.Status
 
 def test_a_job_can_be_claimed_only_once(owner) -> None:
     job = submit(owner)
-    assert services.job_claim(job_id=job.pk) == 1
-    assert services.job_claim(job_id=job.pk) is None
+    assert claims.jobs_claim(job_ids=[job.pk]).taken == {job.pk: 1}
+    again = claims.jobs_claim(job_ids=[job.pk])
+    assert again.taken == {} and again.busy == [job.pk]
     job.refresh_from_db()
-    assert job.status == Status.RUNNING and job.started_at is not None
+    assert job.status == Status.RUNNING and job.started_at is not None and job.lease_expires_at is not None
 
 
-def test_a_job_left_running_by_a_dead_worker_is_claimed_again_once_stale(owner, settings) -> None:
+def test_a_job_whose_lease_ran_out_is_claimed_again_at_once(owner) -> None:
     job = submit(owner)
-    services.job_claim(job_id=job.pk)
+    claims.jobs_claim(job_ids=[job.pk], token="task-1")
     ClassificationJob.objects.filter(pk=job.pk).update(
-        started_at=timezone.now() - dt.timedelta(seconds=settings.JOB_STALE_SECONDS + 5)
+        lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
-    assert services.job_claim(job_id=job.pk) == 2
+    assert claims.jobs_claim(job_ids=[job.pk], token="task-2").taken == {job.pk: 2}
+
+
+def test_a_row_claimed_before_leases_is_claimed_again_once_stale(owner, settings) -> None:
+    job = submit(owner)
+    claims.jobs_claim(job_ids=[job.pk])
+    ClassificationJob.objects.filter(pk=job.pk).update(
+        lease_expires_at=None,
+        started_at=timezone.now() - dt.timedelta(seconds=settings.JOB_STALE_SECONDS + 5),
+    )
+    assert claims.jobs_claim(job_ids=[job.pk]).taken == {job.pk: 2}
+
+
+def test_the_same_task_delivered_again_takes_its_own_claim_back_at_once(owner) -> None:
+    job = submit(owner)
+    claims.jobs_claim(job_ids=[job.pk], token="task-1")
+    assert claims.jobs_claim(job_ids=[job.pk], token="task-2").busy == [job.pk]  # someone else waits
+    assert claims.jobs_claim(job_ids=[job.pk], token="task-1").taken == {job.pk: 2}  # the redelivery
+
+
+def test_a_lease_is_renewed_only_for_the_claim_that_holds_it(owner) -> None:
+    job = submit(owner)
+    first = claims.jobs_claim(job_ids=[job.pk], token="a").taken
+    ClassificationJob.objects.filter(pk=job.pk).update(
+        lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    claims.jobs_claim(job_ids=[job.pk], token="b")
+    assert claims.leases_renew(first) == 0  # the dead claim cannot revive itself
+    assert claims.leases_renew({job.pk: 2}) == 1
 
 
 def test_the_worker_stores_predictions_the_version_and_a_sighting(owner) -> None:
@@ -51,45 +81,46 @@ def test_the_worker_stores_predictions_the_version_and_a_sighting(owner) -> None
 def test_a_second_delivery_of_a_finished_job_changes_nothing(owner) -> None:
     job = finished_job(owner)
     fake = FakeClassifier()
-    outcome = services.job_process(job_id=job.pk, get_classifier=lambda: fake)
-    assert outcome.status == Status.SUCCEEDED and outcome.retry_in is None
+    outcome = process([job.pk], fake)
+    assert outcome.status_of(job.pk) == Status.SUCCEEDED and outcome.retry_in is None
     assert fake.calls == []
     assert Prediction.objects.filter(job=job).count() == 5
     assert Sighting.objects.filter(job=job).count() == 1
 
 
-def test_a_delivery_that_finds_the_job_running_asks_to_come_back_later(owner) -> None:
+def test_a_delivery_that_finds_the_job_running_asks_to_come_back_later(owner, settings) -> None:
     job = submit(owner)
-    services.job_claim(job_id=job.pk)
-    outcome = services.job_process(job_id=job.pk, get_classifier=FakeClassifier)
-    assert outcome.status == "busy" and outcome.retry_in > 1
+    claims.jobs_claim(job_ids=[job.pk], token="someone-else")
+    outcome = process([job.pk], token="me")
+    assert outcome.status_of(job.pk) == "busy"
+    assert 1 < outcome.retry_in <= settings.JOB_LEASE_SECONDS + 1
 
 
-def test_a_result_from_a_lost_claim_is_dropped(owner, settings) -> None:
+def test_a_result_from_a_lost_claim_is_dropped(owner) -> None:
     job = submit(owner)
-    first = services.job_claim(job_id=job.pk)
-    ClassificationJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - dt.timedelta(days=1))
-    services.job_claim(job_id=job.pk)  # another worker took over
-    assert services.job_succeed(job_id=job.pk, attempt=first, result=fake_result()) is None
-    assert not Prediction.objects.filter(job=job).exists()
+    first = claims.jobs_claim(job_ids=[job.pk]).taken
+    ClassificationJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - dt.timedelta(days=1))
+    claims.jobs_claim(job_ids=[job.pk])  # another worker took over
+    jobs = ClassificationJob.objects.select_related("photo").in_bulk([job.pk])
+    finished = results.jobs_finish(jobs=jobs, succeeded={job.pk: (first[job.pk], fake_result())}, failed={})
+    assert finished.succeeded == [] and not Prediction.objects.filter(job=job).exists()
 
 
 def test_a_bad_image_fails_the_job_at_once_with_a_readable_reason(owner) -> None:
     job = submit(owner)
-    fake = FakeClassifier(error=FakeInvalidImage("cannot identify image file"))
-    outcome = services.job_process(
-        job_id=job.pk, get_classifier=lambda: fake, invalid_image=(FakeInvalidImage,)
-    )
+    with open(job.photo.image.path, "wb") as fh:
+        fh.write(b"no longer a jpeg")
+    outcome = process([job.pk])
     job.refresh_from_db()
-    assert outcome.status == Status.FAILED and outcome.retry_in is None
+    assert outcome.status_of(job.pk) == Status.FAILED and outcome.retry_in is None
     assert job.status == Status.FAILED
-    assert job.error == "This file could not be read as an image: cannot identify image file"
+    assert job.error.startswith("This file could not be read as an image: ")
     assert not Sighting.objects.filter(job=job).exists()
 
 
 def test_a_classifier_crash_fails_the_job_instead_of_leaving_it_running(owner) -> None:
     job = submit(owner)
-    services.job_process(job_id=job.pk, get_classifier=lambda: FakeClassifier(error=RuntimeError("boom")))
+    process([job.pk], FakeClassifier(error=RuntimeError("boom")))
     job.refresh_from_db()
     assert job.status == Status.FAILED and "classifier failed" in job.error
 
@@ -97,7 +128,7 @@ def test_a_classifier_crash_fails_the_job_instead_of_leaving_it_running(owner) -
 def test_a_missing_photo_file_fails_the_job(owner) -> None:
     job = submit(owner)
     job.photo.image.storage.delete(job.photo.image.name)
-    services.job_process(job_id=job.pk, get_classifier=FakeClassifier)
+    process([job.pk])
     job.refresh_from_db()
     assert job.status == Status.FAILED and "could not be read" in job.error
 
@@ -105,7 +136,7 @@ def test_a_missing_photo_file_fails_the_job(owner) -> None:
 def test_a_new_model_version_adds_predictions_and_never_overwrites_old_ones(owner) -> None:
     job = finished_job(owner, FakeClassifier(model_version="v1"))
     ClassificationJob.objects.filter(pk=job.pk).update(status=Status.PENDING)
-    services.job_process(job_id=job.pk, get_classifier=lambda: FakeClassifier(model_version="v2"))
+    process([job.pk], FakeClassifier(model_version="v2"))
     job.refresh_from_db()
     assert job.model_version == "v2"
     assert sorted(set(job.predictions.values_list("model_version", flat=True))) == ["v1", "v2"]
@@ -135,12 +166,15 @@ def test_the_payload_has_what_the_page_needs(owner) -> None:
     assert set(top) >= {"label", "scientific_name", "confidence", "ebird_code"}
 
 
-def test_a_model_that_cannot_be_loaded_fails_the_job_with_a_plain_reason(owner) -> None:
+def test_a_model_that_cannot_be_loaded_fails_the_job_with_a_plain_reason(owner, monkeypatch) -> None:
     job = submit(owner)
 
     def broken():
         raise FileNotFoundError("/srv/models/DEFAULT")
 
-    services.job_process(job_id=job.pk, get_classifier=broken)
+    monkeypatch.setattr("workers.model.get_classifier", broken)
+    from workers import model
+
+    processing.jobs_process(job_ids=[job.pk], predict=model.classify_many)
     job.refresh_from_db()
     assert job.status == Status.FAILED and job.error == "The model is not available on this server right now."

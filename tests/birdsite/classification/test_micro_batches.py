@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from birdsite.photos import services
+from birdsite.classification import claims, processing
 from birdsite.photos.models import ClassificationJob
 from tests.helpers import submit
-from workers import microbatch, model
+from workers import model
 from workers.tasks import classify
 
 Status = ClassificationJob.Status
@@ -44,7 +44,7 @@ def test_no_more_uploads_than_the_batch_size_share_a_pass(owner, fake_classifier
 
 def test_an_upload_held_by_another_worker_is_not_taken_along(owner, fake_classifier):
     first, held = submit(owner), submit(owner)
-    services.job_claim(job_id=held.pk)
+    claims.jobs_claim(job_ids=[held.pk])
     classify(first.pk)
     assert fake_classifier.calls == [1]
     held.refresh_from_db()
@@ -67,22 +67,22 @@ def test_when_the_model_cannot_load_every_job_of_the_pass_fails_with_a_reason(ow
         raise RuntimeError("no weights")
 
     first, second = submit(owner), submit(owner)
-    outcome = microbatch.jobs_process_together(
-        job_id=first.pk,
-        classify_many=lambda images: _classify_many_with(broken, images),
-        batch_size=8,
+    outcome = processing.jobs_process(
+        job_ids=[first.pk],
+        predict=lambda images, regions: _classify_many_with(broken, images, regions),
+        take_along=7,
     )
-    assert outcome.status == Status.FAILED
+    assert outcome.status_of(first.pk) == Status.FAILED
     for job in (first, second):
         job.refresh_from_db()
         assert job.status == Status.FAILED and "model is not available" in job.error
 
 
-def _classify_many_with(get_classifier, images):
+def _classify_many_with(get_classifier, images, regions):
     original = model.get_classifier
     model.get_classifier = get_classifier
     try:
-        return model.classify_many(images)
+        return model.classify_many(images, regions)
     finally:
         model.get_classifier = original
 
@@ -92,14 +92,25 @@ def test_classify_many_returns_the_error_in_place_of_a_broken_image(fake_classif
 
     results = model.classify_many([jpeg_bytes(), b"garbage", jpeg_bytes()])
     assert [isinstance(r, dict) for r in results] == [True, False, True]
-    assert isinstance(results[1], model.invalid_image_errors())
+    assert isinstance(results[1], processing.ImageUnreadable)
     assert results[0]["model_version"] == fake_classifier.model_version
 
 
 def test_a_claim_of_many_takes_only_pending_jobs_and_returns_their_attempts(owner):
     pending, held, done = submit(owner), submit(owner), submit(owner)
-    services.job_claim(job_id=held.pk)
+    claims.jobs_claim(job_ids=[held.pk])
     ClassificationJob.objects.filter(pk=done.pk).update(status=Status.SUCCEEDED)
-    claims = services.jobs_claim_pending(job_ids=[pending.pk, held.pk, done.pk])
-    assert claims == {pending.pk: 1}
-    assert services.jobs_claim_pending(job_ids=[pending.pk]) == {}
+    taken = claims.jobs_claim(job_ids=[pending.pk, held.pk, done.pk], pending_only=True)
+    assert taken.taken == {pending.pk: 1} and taken.busy == [held.pk] and taken.done == [done.pk]
+    assert claims.jobs_claim(job_ids=[pending.pk], pending_only=True).taken == {}
+
+
+def test_jobs_of_a_batch_are_never_taken_along_with_an_upload(owner, fake_classifier):
+    from birdsite.batches.models import Batch
+
+    batch = Batch.objects.create(owner=owner, expected=1)
+    upload, of_batch = submit(owner), submit(owner)
+    ClassificationJob.objects.filter(pk=of_batch.pk).update(batch=batch)
+    classify(upload.pk)
+    of_batch.refresh_from_db()
+    assert fake_classifier.calls == [1] and of_batch.status == Status.PENDING

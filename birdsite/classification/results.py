@@ -1,0 +1,180 @@
+"""The only writer of a job's outcome: its row, its ``Prediction`` rows and its ``Sighting``.
+
+Every write is fenced by the claim that produced it (``claims.held``): a claim taken over by another
+worker stores nothing. Predictions are never overwritten — a model version adds rows beside the older
+ones — and a job that has a sighting keeps it. Bounded queries per call, whatever the number of jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import BooleanField, Case, CharField, FloatField, Value, When
+from django.utils import timezone
+
+from birdsite.classification.claims import held
+from birdsite.photos import push
+from birdsite.photos.models import ClassificationJob, Prediction
+from birdsite.sightings.models import Sighting
+
+log = logging.getLogger(__name__)
+Status = ClassificationJob.Status
+Result = dict[str, Any]  # one image's answer from Classifier.predict (see classifier/inference.py)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What one ``jobs_finish`` stored: the jobs it succeeded and failed (others' claims left alone)."""
+
+    succeeded: list[int]
+    failed: list[int]
+
+
+def _birds(result: Result) -> list[dict[str, Any]]:
+    """The result's birds, best first; an older result without ``birds`` is one bird, the whole photo."""
+    birds = result.get("birds")
+    if birds:
+        return list(birds)[: settings.MAX_BIRDS_PER_PHOTO]
+    return [{"box": None, "bird_score": result.get("bird_score"), "predictions": result["predictions"]}]
+
+
+def prediction_rows(job_id: int, version: str, result: Result) -> list[Prediction]:
+    """Unsaved Prediction rows for one job's model output: per bird, its top-k, best first."""
+    rows = []
+    for bird, found in enumerate(_birds(result)):
+        box = found.get("box") or [None, None, None, None]
+        score = found.get("bird_score")
+        for rank, p in enumerate(found["predictions"][: settings.TOP_K], start=1):
+            rows.append(
+                Prediction(
+                    job_id=job_id,
+                    model_version=version,
+                    bird=bird,
+                    box_x=box[0],
+                    box_y=box[1],
+                    box_w=box[2],
+                    box_h=box[3],
+                    bird_score=None if score is None else float(score),
+                    rank=rank,
+                    label=p["label"],
+                    common_name=p["common_name"],
+                    scientific_name=p.get("scientific_name") or "",
+                    confidence=float(p["confidence"]),
+                    wikipedia_url=p.get("wikipedia_url") or "",
+                    ebird_code=p.get("ebird_code") or "",
+                )
+            )
+    return rows
+
+
+def _per_job(values: dict[int, Any], field: Any) -> Case:
+    return Case(*(When(pk=j, then=Value(v)) for j, v in values.items()), output_field=field)
+
+
+def reason(text: str) -> str:
+    return text[: settings.JOB_ERROR_MAX_CHARS]
+
+
+@transaction.atomic
+def jobs_finish(
+    *,
+    jobs: dict[int, ClassificationJob],
+    succeeded: dict[int, tuple[int, Result]],
+    failed: dict[int, tuple[int, str]],
+) -> Finished:
+    """Store a set of outcomes in one transaction: ``succeeded`` job id → (attempt, model result),
+    ``failed`` job id → (attempt, reason). ``jobs`` are the rows (with their photos).
+
+    Only rows still held by the given claim change. Locks are taken in one order — job rows by id,
+    ``FOR NO KEY UPDATE`` of the job table alone — so an upload inserting rows that refer to these jobs
+    or to their owner never waits on a finishing chunk (and the reverse).
+    """
+    now = timezone.now()
+    fence = held({**{j: a for j, (a, _) in succeeded.items()}, **{j: a for j, (a, _) in failed.items()}})
+    locked = set(
+        ClassificationJob.objects.select_for_update(no_key=True, of=("self",))
+        .filter(fence, status=Status.RUNNING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    lost = (set(succeeded) | set(failed)) - locked
+    for job_id in sorted(lost):
+        log.warning("job %s: its claim was taken over before it finished; this result is dropped", job_id)
+    by_reason: dict[str, list[int]] = {}
+    for job_id, (_, text) in failed.items():
+        if job_id in locked:
+            by_reason.setdefault(reason(text), []).append(job_id)
+    for text, ids in by_reason.items():
+        ClassificationJob.objects.filter(pk__in=ids).update(
+            status=Status.FAILED, error=text, progress=100, finished_at=now, lease_expires_at=None
+        )
+    done = sorted(j for j in succeeded if j in locked)
+    if done:
+        _store_successes(jobs, {j: succeeded[j][1] for j in done}, now)
+    failed_ids = sorted(j for ids in by_reason.values() for j in ids)
+    single = [j for j in [*done, *failed_ids] if jobs[j].batch_id is None]
+    if single:
+        transaction.on_commit(lambda: [push.job_changed(j) for j in single])
+    return Finished(succeeded=done, failed=failed_ids)
+
+
+def _store_successes(jobs: dict[int, ClassificationJob], results: dict[int, Result], now: Any) -> None:
+    versions = {j: str(r["model_version"]) for j, r in results.items()}
+    ClassificationJob.objects.filter(pk__in=list(results)).update(
+        status=Status.SUCCEEDED,
+        progress=100,
+        model_version=_per_job(versions, CharField()),
+        is_bird=_per_job({j: bool(r["is_bird"]) for j, r in results.items()}, BooleanField()),
+        bird_score=_per_job({j: float(r["bird_score"]) for j, r in results.items()}, FloatField()),
+        finished_at=now,
+        lease_expires_at=None,
+    )
+    stored: dict[int, list[Prediction]] = {}
+    for p in Prediction.objects.filter(job_id__in=list(results)).order_by("bird", "rank"):
+        if p.model_version == versions[p.job_id]:
+            stored.setdefault(p.job_id, []).append(p)
+    new: list[Prediction] = []
+    for job_id, result in results.items():
+        if job_id not in stored:  # a second delivery of the same model's answer adds nothing
+            stored[job_id] = prediction_rows(job_id, versions[job_id], result)
+            new.extend(stored[job_id])
+    if new:
+        Prediction.objects.bulk_create(new)
+    finished = []
+    for job_id, result in results.items():
+        job = jobs[job_id]
+        job.status, job.progress, job.finished_at = Status.SUCCEEDED, 100, now
+        job.model_version = versions[job_id]
+        job.is_bird, job.bird_score = bool(result["is_bird"]), float(result["bird_score"])
+        finished.append((job, [p for p in stored[job_id] if p.bird == 0 and p.rank == 1][:1]))
+    _sightings_create(jobs=[(job, tops[0] if tops else None) for job, tops in finished])
+
+
+def _new_sighting(job: ClassificationJob, top: Prediction | None) -> Sighting:
+    """An unsaved sighting of a finished job, named after ``top`` when the model saw a bird."""
+    named = bool(job.is_bird) and top is not None
+    return Sighting(
+        owner_id=job.owner_id,
+        photo_id=job.photo_id,
+        job=job,
+        species_key=top.label if named else "",
+        common_name=top.common_name if named else "",
+        scientific_name=top.scientific_name if named else "",
+        observed_at=job.photo.taken_at or job.photo.created_at,
+        latitude=job.photo.latitude,
+        longitude=job.photo.longitude,
+    )
+
+
+def _sightings_create(*, jobs: Iterable[tuple[ClassificationJob, Prediction | None]]) -> None:
+    """A finished job becomes a sighting named after its best guess; one that has one keeps it."""
+    jobs = list(jobs)
+    have = set(Sighting.objects.filter(job__in=[job for job, _ in jobs]).values_list("job_id", flat=True))
+    new = [_new_sighting(job, top) for job, top in jobs if job.pk not in have]
+    if new:
+        Sighting.objects.bulk_create(new)

@@ -1,0 +1,52 @@
+"""Where a photo becomes a job: one upload, or another look at a part of a stored photo."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from birdsite.classification import queue
+from birdsite.errors import Refused
+from birdsite.photos.models import ClassificationJob, Photo
+from birdsite.photos.services import photo_create, read_upload
+
+
+@transaction.atomic
+def classification_submit(*, owner: AbstractBaseUser, upload: UploadedFile) -> ClassificationJob:
+    """Store the photo, create its job row, and send the job once the row is committed."""
+    photo = photo_create(owner=owner, data=read_upload(upload), filename=upload.name or "")
+    job = ClassificationJob.objects.create(owner_id=owner.pk, photo=photo)
+    queue.job_send_on_commit(job.pk)
+    return job
+
+
+class RegionRefused(Refused):
+    def __init__(self, message: str, code: str = "invalid_region") -> None:
+        super().__init__(code, message)
+
+
+def region_check(region: list[float] | tuple[float, ...]) -> list[float]:
+    """A user's box as normalised x, y, w, h inside the photo, of some size; refused otherwise."""
+    try:
+        x, y, w, h = (float(v) for v in region)
+    except (TypeError, ValueError) as exc:
+        raise RegionRefused("A region is four numbers: x, y, width and height, from 0 to 1.") from exc
+    if not all(0.0 <= v <= 1.0 for v in (x, y, w, h)) or x + w > 1.0 + 1e-6 or y + h > 1.0 + 1e-6:
+        raise RegionRefused("The region must lie inside the photo (x, y, width, height from 0 to 1).")
+    if w < 0.01 or h < 0.01:
+        raise RegionRefused("The region is too small to look at; draw a larger box.", code="region_too_small")
+    return [x, y, min(w, 1.0 - x), min(h, 1.0 - y)]
+
+
+@transaction.atomic
+def classification_of_region(
+    *, owner: AbstractBaseUser, photo: Photo, region: list[float] | tuple[float, ...]
+) -> ClassificationJob:
+    """A new job on the same photo that names only ``region``; earlier jobs and predictions stay."""
+    x, y, w, h = region_check(region)
+    job = ClassificationJob.objects.create(
+        owner_id=owner.pk, photo=photo, region_x=x, region_y=y, region_w=w, region_h=h
+    )
+    queue.job_send_on_commit(job.pk)
+    return job
