@@ -10,5 +10,5 @@ urlpatterns = [
     path("staff/review/", include("birdsite.review.urls")),
     path("staff/models/", include("birdsite.registry.urls")),
     path("", include("birdsite.ops.urls")),
-    path("", include("birdsite.photos.urls")),
+    path("", include("birdsite.classification.urls")),
 ]

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from birdsite.classification import queue
 
-GPU_QUEUE = "gpu"
+GPU_QUEUE = queue.GPU_QUEUE
 GPU_TASKS = frozenset({queue.CLASSIFY_CHUNK})
 
 

@@ -13,47 +13,17 @@ from typing import Any
 from celery import shared_task
 from celery.beat import PersistentScheduler
 from django.conf import settings
-from kombu.exceptions import ChannelError
 
-from birdsite.classification import recovery
+from birdsite.classification import queue, recovery
 from birdsite.registry import services as registry_services
 
 log = logging.getLogger(__name__)
 
 
-def queues_to_watch() -> list[str]:
-    queues = [settings.CELERY_TASK_DEFAULT_QUEUE]
-    if settings.GPU_QUEUE_ENABLED:
-        from workers.routing import GPU_QUEUE
-
-        queues.append(GPU_QUEUE)
-    return queues
-
-
-def queue_depth(app: Any, queues: list[str]) -> int | None:
-    """Messages waiting in ``queues`` (not those a worker holds), or None if the broker cannot be asked."""
-    try:
-        with app.connection_for_read() as conn:
-            conn.ensure_connection(max_retries=1, timeout=5)
-            channel = conn.default_channel
-            total = 0
-            for queue in queues:
-                try:
-                    total += channel.queue_declare(queue=queue, passive=True).message_count
-                except ChannelError:
-                    channel = conn.channel()  # no such queue yet: nothing waits in it
-            return total
-    except Exception:
-        log.warning("sweep: the broker cannot be asked how many messages wait", exc_info=True)
-        return None
-
-
 @shared_task(name="workers.sweep", ignore_result=True, acks_late=False)
 def sweep() -> dict[str, int | None]:
     """Release dead workers' jobs and queue again those that never reached the broker."""
-    from workers import app
-
-    depth = queue_depth(app, queues_to_watch())
+    depth = queue.queue_depth()
     report = recovery.jobs_recover(queue_depth=depth).as_dict()
     if depth is not None:
         report["retrainings_sent"] = registry_services.retrainings_resend()

@@ -13,7 +13,7 @@ from birdsite.batches import selectors, services
 from birdsite.batches.archives import ArchiveRefused
 from birdsite.batches.models import Batch
 from birdsite.batches.presentation import items_for_page
-from birdsite.photos.views import push_available
+from birdsite.photos.push import push_available
 from birdsite.ratelimits import uploads_throttled
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 
+GPU_QUEUE = "gpu"  # batch chunks go here when BIRDSITE_GPU_QUEUE is on (workers/routing.py)
 CLASSIFY = "workers.classify"
 CLASSIFY_CHUNK = "workers.classify_chunk"
 RETRAIN = "workers.retrain"
@@ -67,3 +68,38 @@ def chunks_send_on_commit(job_ids: Sequence[int]) -> None:
 
 def retrain_send_on_commit(version_id: int) -> None:
     _after_commit(RETRAIN, [version_id])
+
+
+def queues_to_watch() -> list[str]:
+    """The queues classification jobs wait in (the retrain queue is not one)."""
+    queues = [settings.CELERY_TASK_DEFAULT_QUEUE]
+    if settings.GPU_QUEUE_ENABLED:
+        queues.append(GPU_QUEUE)
+    return queues
+
+
+def queue_depths(queues: Sequence[str] | None = None) -> dict[str, int] | None:
+    """Messages waiting in each queue (not those a worker holds), or None if the broker cannot be asked."""
+    from celery import current_app
+    from kombu.exceptions import ChannelError
+
+    try:
+        with current_app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=5)
+            channel = conn.default_channel
+            depths: dict[str, int] = {}
+            for name in queues or queues_to_watch():
+                try:
+                    depths[name] = channel.queue_declare(queue=name, passive=True).message_count
+                except ChannelError:
+                    depths[name] = 0  # no such queue yet: nothing waits in it
+                    channel = conn.channel()
+            return depths
+    except Exception:
+        log.warning("the broker cannot be asked how many messages wait", exc_info=True)
+        return None
+
+
+def queue_depth(queues: Sequence[str] | None = None) -> int | None:
+    depths = queue_depths(queues)
+    return None if depths is None else sum(depths.values())

@@ -44,16 +44,9 @@ class Readiness:
 
 def broker_queue_depths() -> dict[str, int] | None:
     """Messages waiting per queue the site sends to, or None when the broker cannot be asked."""
-    from workers import app
-    from workers.sweeper import queue_depth, queues_to_watch
+    from birdsite.classification import queue
 
-    depths: dict[str, int] = {}
-    for queue in queues_to_watch():
-        depth = queue_depth(app, [queue])
-        if depth is None:
-            return None
-        depths[queue] = depth
-    return depths
+    return queue.queue_depths()
 
 
 @functools.lru_cache(maxsize=8)

@@ -20,6 +20,13 @@ _loop_lock = threading.Lock()
 _loop: tuple[int, asyncio.AbstractEventLoop] | None = None  # (pid, loop): a forked child makes its own
 
 
+def push_available() -> bool:
+    """False with the in-memory channel layer: the worker cannot reach the page, so it polls."""
+    from django.conf import settings
+
+    return "InMemory" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]
+
+
 def user_group(user_id: int) -> str:
     return f"user-{user_id}"
 

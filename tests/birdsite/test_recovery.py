@@ -112,7 +112,7 @@ def test_a_retraining_asked_for_while_the_broker_is_down_is_sent_by_the_sweeper(
 def test_the_sweep_task_reports_what_it_did(owner, monkeypatch) -> None:
     from workers import sweeper
 
-    monkeypatch.setattr(sweeper, "queue_depth", lambda app, queues: 0)
+    monkeypatch.setattr("birdsite.classification.queue.queue_depth", lambda queues=None: 0)
     monkeypatch.setattr(recovery, "_publish_single", lambda ids: None)
     assert sweeper.sweep() == {
         "released": 0,

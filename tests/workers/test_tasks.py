@@ -8,7 +8,7 @@ import types
 import pytest
 from celery.exceptions import Retry
 
-from birdsite.photos import services
+from birdsite.classification import claims
 from birdsite.photos.models import ClassificationJob
 from tests.fakes import FakeClassifier
 from tests.helpers import submit
@@ -30,7 +30,7 @@ def test_the_task_classifies_a_real_row_with_the_workers_model(owner, fake_class
 @pytest.mark.django_db
 def test_the_task_for_a_job_held_by_another_worker_retries_later(owner, fake_classifier) -> None:
     job = submit(owner)
-    services.job_claim(job_id=job.pk)
+    claims.jobs_claim(job_ids=[job.pk], token="another-worker")
     with pytest.raises(Retry):
         classify(job.pk)
     assert fake_classifier.calls == []
