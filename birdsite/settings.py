@@ -72,6 +72,14 @@ SESSION_COOKIE_HTTPONLY = True
 # "too many attempts" (birdsite/accounts/throttling.py).
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
+# Every login (page, admin, API token) goes through the throttled backend (birdsite/accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["birdsite.accounts.backends.ThrottledModelBackend"]
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; throttles count per
+# client address (birdsite/ratelimits.py). Empty: the socket's address is the client.
+try:
+    TRUSTED_PROXIES = [ip_network(n, strict=False) for n in env_list("TRUSTED_PROXIES", [])]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
 
 INSTALLED_APPS = [
     "daphne",
@@ -100,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "birdsite.ops.metrics.RequestMetricsMiddleware",
     "birdsite.middleware.DatabaseUnavailableMiddleware",
+    "birdsite.hardening.HardeningMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -184,6 +193,8 @@ BATCH_ZIP_MAX_MEMBERS = env_int("BATCH_ZIP_MAX_MEMBERS", 2000, minimum=1)
 BATCH_ZIP_MAX_BYTES = env_int("BATCH_ZIP_MAX_BYTES", 4 * 1024**3, minimum=1)
 # Uncompressed size over compressed size, for the whole archive and for each member (zip bombs).
 BATCH_ZIP_MAX_RATIO = env_int("BATCH_ZIP_MAX_RATIO", 50, minimum=1)
+# The archive file itself (photos barely compress, so about the uncompressed limit).
+BATCH_ZIP_MAX_ARCHIVE_BYTES = env_int("BATCH_ZIP_MAX_ARCHIVE_BYTES", 4 * 1024**3, minimum=1)
 
 # --- REST API (/api/v1/, birdsite/api) -----------------------------------------------------------
 # Throttle rates are "N/second|minute|hour|day"; uploads count per user and per client IP.
@@ -192,8 +203,6 @@ API_THROTTLE_RATES = {
     "upload_ip": env_rate("API_UPLOAD_RATE_IP", "240/hour"),
     "token_ip": env_rate("API_TOKEN_RATE_IP", "20/hour"),
 }
-# Proxies in front of daphne whose X-Forwarded-For is trusted; 0 = use the socket's address.
-API_NUM_PROXIES = env_int("API_NUM_PROXIES", 0, minimum=0)
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20, minimum=1)
 # ?wait=N on a classification holds the answer at most this long; at most this many at once.
 API_WAIT_MAX_SECONDS = env_int("API_WAIT_MAX_SECONDS", 30, minimum=0)
@@ -213,7 +222,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "birdsite.api.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "birdsite.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "birdsite.api.exceptions.exception_handler",
-    "NUM_PROXIES": API_NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -238,6 +246,25 @@ SPECTACULAR_SETTINGS = {
 
 # --- Redis, Celery, Channels ---------------------------------------------------------------------
 REDIS_URL = env_optional("REDIS_URL")
+# Throttle counters (birdsite/ratelimits.py) must be shared by every process: Redis, else the database
+# (`manage.py createcachetable`, which `make run` does).
+_CACHE_PREFIX = env_str("CACHE_PREFIX", "birdsite")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": _CACHE_PREFIX,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "birdsite_cache",
+            "KEY_PREFIX": _CACHE_PREFIX,
+        }
+    }
 
 CELERY_BROKER_URL = (
     env_optional("CELERY_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"

@@ -12,3 +12,5 @@ urlpatterns = [
     path("", include("birdsite.ops.urls")),
     path("", include("birdsite.classification.urls")),
 ]
+
+handler400 = "birdsite.hardening.bad_request"  # the API answers its JSON error shape

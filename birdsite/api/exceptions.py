@@ -20,6 +20,8 @@ from birdsite.errors import Refused, http_status
 class ApiError(exceptions.APIException):
     """An error with a chosen status, stable code and message (and optional details)."""
 
+    wait: int | None = None  # seconds, sent as Retry-After
+
     def __init__(
         self, *, code: str, message: str, status_code: int = 400, details: Any | None = None
     ) -> None:
@@ -30,9 +32,11 @@ class ApiError(exceptions.APIException):
 
 def refusal_error(exc: Refused) -> ApiError:
     """The one mapping of a service's refusal to the API: its code, its message, the code's status."""
-    return ApiError(
+    error = ApiError(
         code=exc.code, message=exc.message, status_code=http_status(exc.code), details=exc.details
     )
+    error.wait = getattr(exc, "retry_after", None)  # DRF's handler turns it into Retry-After
+    return error
 
 
 def _translate(exc: Exception) -> Exception:

@@ -1,49 +1,51 @@
-"""Upload and token throttles: per user and per client IP, rates from settings (read per request).
-
-Counters live in Django's default cache (per process with the default local-memory cache).
-The client IP is the socket's address unless ``API_NUM_PROXIES`` trusts X-Forwarded-For.
-"""
+"""The API's throttles: uploads share one budget with the web pages (birdsite.ratelimits.upload_hit);
+token requests are limited per client address. Counters live in the shared cache, and the client
+address is the one the trusted proxies saw (``TRUSTED_PROXIES``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+from birdsite import ratelimits
 
 
-class _SettingsRateThrottle(SimpleRateThrottle):
-    @property  # type: ignore[override]
-    def cache(self) -> Any:
-        return caches["default"]
+class UploadThrottle(BaseThrottle):
+    """Counts each upload request against the user's and the address's budgets (web pages included)."""
 
-    def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get(self.scope)
+    def __init__(self) -> None:
+        self.retry_after: int | None = None
 
-
-class UploadUserThrottle(_SettingsRateThrottle):
-    scope = "upload_user"
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
+    def allow_request(self, request: Any, view: Any) -> bool:
         if not request.user or not request.user.is_authenticated:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+            return True  # authentication refuses it anyway
+        try:
+            ratelimits.upload_hit(user_id=request.user.pk, address=ratelimits.client_address(request))
+        except ratelimits.Throttled as exc:
+            self.retry_after = exc.retry_after
+            return False
+        return True
+
+    def wait(self) -> float | None:
+        return self.retry_after
 
 
-class _IpThrottle(_SettingsRateThrottle):
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+class TokenIpThrottle(BaseThrottle):
+    """``POST /auth/token/`` per client address (``API_TOKEN_RATE_IP``), failed or not; failed passwords
+    are also counted by the login throttle every way in shares (birdsite/accounts/throttling.py)."""
+
+    def __init__(self) -> None:
+        self.retry_after: int | None = None
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        rate = ratelimits.Rate.parse(settings.API_THROTTLE_RATES["token_ip"])
+        self.retry_after = ratelimits.hit(key=f"token:addr:{ratelimits.client_address(request)}", rate=rate)
+        return self.retry_after is None
+
+    def wait(self) -> float | None:
+        return self.retry_after
 
 
-class UploadIpThrottle(_IpThrottle):
-    scope = "upload_ip"
-
-
-class TokenIpThrottle(_IpThrottle):
-    """Password logins at ``POST /auth/token/``: slows guessing from one address."""
-
-    scope = "token_ip"
-
-
-UPLOAD_THROTTLES = [UploadUserThrottle, UploadIpThrottle]
+UPLOAD_THROTTLES = [UploadThrottle]

@@ -13,7 +13,7 @@ import re
 import stat
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import IO
 
@@ -48,9 +48,17 @@ class Problem:
 class ArchiveRefused(Refused):
     """The whole archive is refused; ``problems`` lists why (per member where it applies)."""
 
-    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+    def __init__(
+        self, message: str, problems: list[Problem] | None = None, code: str = "archive_refused"
+    ) -> None:
         self.problems = problems or []
-        super().__init__("archive_refused", message)
+        super().__init__(code, message)
+
+
+def _max_archive_bytes() -> int:
+    from django.conf import settings
+
+    return settings.BATCH_ZIP_MAX_ARCHIVE_BYTES
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,8 @@ class Limits:
     max_total_bytes: int
     max_ratio: int
     max_file_bytes: int
+    # The archive's own size, checked before it is opened.
+    max_archive_bytes: int = field(default_factory=_max_archive_bytes)
 
 
 def _is_ignorable(name: str) -> bool:
@@ -90,6 +100,10 @@ def check_archive(archive: IO[bytes], limits: Limits) -> tuple[zipfile.ZipFile, 
     archive.seek(0, 2)
     archive_size = archive.tell()
     archive.seek(0)
+    if archive_size > limits.max_archive_bytes:
+        limit = limits.max_archive_bytes
+        message = f"The archive is {archive_size / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB."
+        raise ArchiveRefused(message, [Problem("", "archive_too_large", message)], code="archive_too_large")
     try:
         zf = zipfile.ZipFile(archive)
         infos = zf.infolist()
@@ -107,12 +121,30 @@ def check_archive(archive: IO[bytes], limits: Limits) -> tuple[zipfile.ZipFile, 
             Problem("", "too_large", f"{total / 1e6:.0f} MB uncompressed; the limit is "
                     f"{limits.max_total_bytes / 1e6:.0f} MB.")
         )  # fmt: skip
-    if total >= RATIO_FLOOR_BYTES and total > max(archive_size, 1) * limits.max_ratio:
-        problems.append(Problem("", "zip_bomb", f"The archive expands {total / max(archive_size, 1):.0f}×."))
+    problems.extend(_ratio_problems(infos, limits.max_ratio))
     if problems:
         zf.close()
         raise ArchiveRefused(_summary(problems), problems)
     return zf, [info for info in infos if not _is_ignorable(info.filename)]
+
+
+def _ratio_problems(infos: list[zipfile.ZipInfo], max_ratio: int) -> list[Problem]:
+    """Zip bombs, measured on the members' own compressed bytes: junk padding (bytes before the first
+    member, or an incompressible member) adds to the archive's size but cannot dilute these ratios."""
+    problems = []
+    total = sum(info.file_size for info in infos)
+    compressed = max(1, sum(info.compress_size for info in infos))
+    if total >= RATIO_FLOOR_BYTES and total > compressed * max_ratio:
+        problems.append(Problem("", "zip_bomb", f"The archive's members expand {total / compressed:.0f}×."))
+    # No photo compresses this well; many small members that do add up like one big one.
+    inflating = [i for i in infos if i.file_size > max(1, i.compress_size) * max_ratio]
+    inflated = sum(info.file_size for info in inflating)
+    if inflated >= RATIO_FLOOR_BYTES:
+        problems.append(
+            Problem("", "zip_bomb", f"{len(inflating)} member(s) expanding over {max_ratio}× add up to "
+                    f"{inflated / 1e6:.0f} MB.")
+        )  # fmt: skip
+    return problems
 
 
 def _summary(problems: list[Problem]) -> str:

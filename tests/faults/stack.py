@@ -197,6 +197,9 @@ def fault_env(
         "SWEEP_PENDING_SECONDS": "3",
         "BIRDSITE_BATCH_SIZE": "4",
         "UPLOAD_MIN_FREE_BYTES": "0",
+        "CACHE_PREFIX": f"{os.environ['CACHE_PREFIX']}-{name}",
+        "API_UPLOAD_RATE_USER": "100000/hour",  # the load test uploads hundreds from one address
+        "API_UPLOAD_RATE_IP": "100000/hour",
         "LOG_LEVEL": "INFO",
     }
     values.update(extra)
