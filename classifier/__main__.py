@@ -43,12 +43,30 @@ def _train(args: argparse.Namespace) -> int:
     options = TrainOptions(head=args.head, seed=args.seed, tta=not args.no_tta)
     if args.epochs:
         options.epochs = args.epochs
-    result = train(dirs, Path(args.out), catalog=build_catalog(dirs), options=options, version=args.version)
+    if args.views:
+        options.train_views = tuple(args.views)
+    if args.finetune_views:
+        options.finetune_views = tuple(args.finetune_views)
+    like = json.loads((Path(args.like) / "config.json").read_text()) if args.like else None
+    calibration = json.loads(Path(args.calibration).read_text()) if args.calibration else None
+    result = train(
+        dirs,
+        Path(args.out),
+        catalog=build_catalog(dirs),
+        options=options,
+        version=args.version,
+        like=like,
+        calibration=calibration,
+    )
     print(json.dumps(result, indent=2))
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.cross_collection:
+        from classifier.crossval import main as cross_main
+
+        return cross_main(args)
     from classifier.config import default_model_dir
     from classifier.evaluate import evaluate
 
@@ -130,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=0, help="maximum epochs (early stopping decides)")
     p.add_argument("--no-tta", action="store_true", help="no test-time flip")
     p.add_argument("--version", default=None, help="model version (default: the directory name)")
+    p.add_argument(
+        "--like",
+        default=None,
+        help="model directory of this recipe trained on the held-out split: train on every photo for "
+        "exactly its schedules, with its temperature and bird gate",
+    )
+    p.add_argument("--calibration", default=None, help="calibration JSON (evaluate --cross-collection)")
+    p.add_argument("--views", nargs="+", default=None, help="training views (default: orig flip zoom)")
+    p.add_argument("--finetune-views", nargs="+", default=None, help="views of the block13 stage")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("evaluate", help="score a model on held-out photos and write a report")
@@ -143,6 +170,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--non-birds", default=None, help="folder of photos without birds for the gate")
     p.add_argument("--out", default=None, help="report folder (default: MODEL/evaluation)")
+    p.add_argument(
+        "--cross-collection",
+        action="store_true",
+        help="train the recipe (--head) with each tested taxon's test collection kept out of its training, "
+        "and score it there (--out is required)",
+    )
+    p.add_argument("--head", choices=["block13", "cosine", "seed"], default="block13")
+    p.add_argument("--fold", type=int, default=0, help="cross-collection: 1 swaps the two directions")
+    p.add_argument("--train-sources", nargs="+", default=None, help="cross-collection: datasets that train")
+    p.add_argument("--views", nargs="+", default=None, help="cross-collection: training views")
+    p.add_argument("--finetune-views", nargs="+", default=None, help="cross-collection: block13 views")
+    p.add_argument(
+        "--schedules-from",
+        default=None,
+        help="cross-collection: a model of this recipe whose schedules and temperature to reuse",
+    )
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("predict", help="identify the bird in each image")

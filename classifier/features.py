@@ -26,12 +26,15 @@ VIEWS: dict[str, Callable[[Image.Image], Image.Image]] = {
 }
 
 
-def feature_extractor(layer: str = FEATURE_LAYER):
-    """MobileNet up to ``layer`` (by default its last 7×7×1024 map), ImageNet weights loaded."""
+def feature_extractor(layer: str | Sequence[str] = FEATURE_LAYER):
+    """MobileNet up to ``layer`` (by default its last 7×7×1024 map), ImageNet weights loaded; with several
+    layers, one model giving each of their maps from a single pass."""
     import keras
 
     base = weights.load_imagenet_mobilenet()
-    return keras.Model(base.input, base.get_layer(layer).output, name=f"mobilenet_{layer}")
+    if isinstance(layer, str):
+        return keras.Model(base.input, base.get_layer(layer).output, name=f"mobilenet_{layer}")
+    return keras.Model(base.input, [base.get_layer(n).output for n in layer], name="mobilenet_maps")
 
 
 def _content_key(path: Path) -> str:
@@ -70,7 +73,28 @@ def compute_feature_maps(
     return np.stack([np.load(f) for f in files]) if files else np.empty((0, 7, 7, 1024), np.float16)
 
 
+def cache_feature_maps(
+    paths: Sequence[Path], views: Sequence[str], layers: Sequence[str], *, batch_size: int = 32
+) -> None:
+    """Compute whatever is not cached yet for every view and layer, one MobileNet pass per photo and view
+    for all layers together (block 12 and block 13 share all but the last block's work)."""
+    keys = list(map(_content_key, paths))
+    extractor = None
+    for view in views:
+        files = {layer: [cache_root(view, layer) / k[:2] / f"{k}.npy" for k in keys] for layer in layers}
+        missing = [i for i in range(len(keys)) if not all(files[layer][i].exists() for layer in layers)]
+        if not missing:
+            continue
+        extractor = extractor or feature_extractor(list(layers))
+        per_layer = [files[layer] for layer in layers]
+        _compute(paths, per_layer, missing, VIEWS[view], extractor, batch_size, desc=f"features/{view}")
+
+
 def _compute(paths, files, missing, transform, extractor, batch_size: int, desc: str) -> None:
+    """``files``: one file list per output of ``extractor`` (a plain list when it has one output)."""
+    multi = bool(files) and isinstance(files[0], list)
+    outputs = files if multi else [files]
+
     def decode(chunk: list[int]) -> np.ndarray:
         return np.stack([images.to_array(transform(images.open_image(paths[i]))) for i in chunk])
 
@@ -82,9 +106,12 @@ def _compute(paths, files, missing, transform, extractor, batch_size: int, desc:
             batch = pending.result()
             if n + 1 < len(chunks):
                 pending = pool.submit(decode, chunks[n + 1])
-            maps = np.asarray(extractor(images.preprocess(batch), training=False), dtype=np.float16)
-            for i, fmap in zip(chunk, maps, strict=True):
-                save_atomically(files[i], fmap)
+            result = extractor(images.preprocess(batch), training=False)
+            if multi and not isinstance(result, list | tuple):
+                result = [result]  # Keras gives a one-output model's tensor bare
+            for out_files, maps in zip(outputs, result if multi else [result], strict=True):
+                for i, fmap in zip(chunk, np.asarray(maps, dtype=np.float16), strict=True):
+                    save_atomically(out_files[i], fmap)
             bar.update(len(chunk))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
@@ -27,6 +27,7 @@ class TrainOptions:
     valid_fraction: float = 0.15
     test_fraction: float = 0.15
     train_views: tuple[str, ...] = ("orig", "flip", "zoom")
+    finetune_views: tuple[str, ...] | None = None  # views of the block13 stage (None: train_views)
     tta: bool = True  # average the logits of the photo and its mirror image
     epochs: int = 200
     batch_size: int = 64
@@ -70,14 +71,21 @@ class FeatureSet:
         return np.asarray(self.maps[view][rows], dtype=np.float32).mean(axis=(1, 2))
 
 
+Resplit = Callable[[list[Sample]], list[Sample]]
+
+
 def load_features(
     data_dirs: list[Path],
     catalog,
     options: TrainOptions,
     views: set[str],
     extra_samples: Sequence[Sample] = (),
+    resplit: Resplit | None = None,
 ) -> FeatureSet:
-    """The datasets' samples (plus ``extra_samples``, e.g. reviewed corrections) with their features."""
+    """The datasets' samples (plus ``extra_samples``, e.g. reviewed corrections) with their features.
+
+    ``resplit`` replaces the seeded split, e.g. by the cross-collection one (classifier/crosscollection.py).
+    """
     samples = load_samples(
         data_dirs,
         catalog_resolver(catalog),
@@ -86,11 +94,22 @@ def load_features(
         test_fraction=options.test_fraction,
     )
     samples += list(extra_samples)
+    if resplit is not None:
+        samples = resplit(samples)
     samples.sort(key=lambda s: str(s.path))
     classes = sorted({s.label for s in samples})
     index = {c: i for i, c in enumerate(classes)}
     paths = [s.path for s in samples]
+    layers = [features.FEATURE_LAYER]
+    if heads.canonical(options.head) == "block13":
+        layers.append(heads.feature_layer("block13"))
+    features.cache_feature_maps(paths, sorted(views), layers)  # one pass for both layers
     maps = {view: features.compute_feature_maps(paths, view) for view in sorted(views)}
+    if heads.canonical(options.head) != "seed":  # only the seed head reads the 7×7 map: keep it pooled
+        maps = {
+            view: m.mean(axis=(1, 2), keepdims=True, dtype=np.float32).astype(np.float16)
+            for view, m in maps.items()
+        }
     block12 = {}
     if heads.canonical(options.head) == "block13":
         block12 = {
@@ -144,20 +163,28 @@ def _predict(model, x: np.ndarray) -> np.ndarray:
 Schedules = dict[str, list[float]]
 
 
-def fit_head(data: FeatureSet, options: TrainOptions, *, refit: Schedules | None = None):
+def fit_head(
+    data: FeatureSet,
+    options: TrainOptions,
+    *,
+    refit: Schedules | None = None,
+    rows: np.ndarray | None = None,
+):
     """Train the head on the train split, early-stopped on the validation split; returns it with the
     learning-rate schedule of each stage.
 
     With ``refit`` (the schedules of an early-stopped run) it trains on train and validation together for
     exactly those schedules: the photos a species has are too few to leave a third of them out of the
-    shipped model, and the test split stays untouched either way.
+    shipped model, and the test split stays untouched either way. ``rows`` (with ``refit``) trains on
+    those photos instead, e.g. every photo for a model shipped without a held-out split.
     """
     import keras
 
     keras.utils.set_random_seed(options.seed)
-    rows = data.split("train")
-    if refit is not None:
-        rows = np.concatenate([rows, data.split("valid")])
+    if rows is None:
+        rows = data.split("train")
+        if refit is not None:
+            rows = np.concatenate([rows, data.split("valid")])
     kind, n = heads.canonical(options.head), len(data.classes)
     first = "cosine" if kind == "block13" else kind  # block13 starts from a trained cosine head
     head = build_head(first, n, feature_shape=_inputs(data, first, "orig", rows[:1]).shape[1:])
@@ -205,8 +232,11 @@ def _fit_stage(
     import keras
 
     n = len(data.classes)
-    x_train = np.concatenate([_inputs(data, kind, v, rows, np.float16) for v in options.train_views])
-    y_train = np.concatenate([data.y[rows]] * len(options.train_views))
+    views = options.train_views
+    if kind == "block13" and options.finetune_views:
+        views = options.finetune_views
+    x_train = np.concatenate([_inputs(data, kind, v, rows, np.float16) for v in views])
+    y_train = np.concatenate([data.y[rows]] * len(views))
     # Class-balanced loss: a species with 2 training photos must count as much as one with 35.
     counts = np.bincount(y_train, minlength=n).astype(np.float32)
     sample_weight = (len(y_train) / (n * np.maximum(counts, 1)))[y_train] if options.balanced else None
@@ -277,42 +307,61 @@ def train(
     options: TrainOptions | None = None,
     version: str | None = None,
     extra_samples: Sequence[Sample] = (),
+    resplit: Resplit | None = None,
+    like: dict | None = None,
+    calibration: dict | None = None,
 ) -> dict:
     """Train, calibrate, score on the held-out split and save; returns the metrics written.
 
     ``extra_samples`` join the datasets' own (classifier/corrections.py passes reviewed photos as "train").
+    ``like``: the config of a model trained with this recipe on the held-out split; the model is then
+    trained on every photo (train, validation and test) for exactly that model's schedules, with its
+    temperature and bird gate, and has no held-out numbers of its own. ``calibration`` (per-group
+    temperatures and logit adjustment fitted across collections, classifier/calibration.py) goes into
+    the config as it is.
     """
     options = options or TrainOptions()
     if options.head == "seed":
         options = seed_recipe(options)
     started = time.monotonic()
     views = {"orig", "flip"} | set(options.train_views)
-    data = load_features(data_dirs, catalog, options, views, extra_samples)
-    head, schedules = fit_head(data, options)
+    data = load_features(data_dirs, catalog, options, views, extra_samples, resplit)
     tta = options.tta
     valid, test = data.split("valid"), data.split("test")
-    valid_logits = head_logits(head, data, valid, head_kind=options.head, tta=tta)
-    temperature = metrics.fit_temperature(valid_logits, data.y[valid]) if options.calibrate else 1.0
-    if options.refit:
-        head, _ = fit_head(data, options, refit=schedules)
-
-    gate_valid = imagenet.bird_mass(imagenet_probabilities(data.pooled("orig", valid)))
-    threshold = float(np.quantile(gate_valid, 1 - options.bird_recall))
-
-    test_probs = metrics.softmax(head_logits(head, data, test, head_kind=options.head, tta=tta), temperature)
-    sources = sorted({data.samples[i].source for i in test})
-    held_out = {}
-    for source in sources:
-        rows = np.array([k for k, i in enumerate(test) if data.samples[i].source == source])
-        held_out[source] = metrics.summary(test_probs[rows], data.y[test][rows])
-    gate_test = imagenet.bird_mass(imagenet_probabilities(data.pooled("orig", test)))
+    held_out: dict[str, dict] = {}
+    gate_rate = None
+    if like is None:
+        head, schedules = fit_head(data, options)
+        trained_rows = data.split("train")
+        valid_logits = head_logits(head, data, valid, head_kind=options.head, tta=tta)
+        temperature = metrics.fit_temperature(valid_logits, data.y[valid]) if options.calibrate else 1.0
+        if options.refit:
+            head, _ = fit_head(data, options, refit=schedules)
+            trained_rows = np.concatenate([trained_rows, valid])
+        gate_valid = imagenet.bird_mass(imagenet_probabilities(data.pooled("orig", valid)))
+        threshold = float(np.quantile(gate_valid, 1 - options.bird_recall))
+        logits = head_logits(head, data, test, head_kind=options.head, tta=tta)
+        test_probs = metrics.softmax(logits, temperature)
+        for source in sorted({data.samples[i].source for i in test}):
+            rows = np.array([k for k, i in enumerate(test) if data.samples[i].source == source])
+            held_out[source] = metrics.summary(test_probs[rows], data.y[test][rows])
+        gate_test = imagenet.bird_mass(imagenet_probabilities(data.pooled("orig", test)))
+        gate_rate = float((gate_test >= threshold).mean())
+    else:
+        schedules, temperature = like["schedules"], float(like["temperature"])
+        threshold = float(like["bird_gate"]["threshold"])
+        trained_rows = np.arange(len(data.samples))
+        head, _ = fit_head(data, options, refit=schedules, rows=trained_rows)
     elapsed = time.monotonic() - started
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    config_shape = _inputs(data, options.head, "orig", valid[:1]).shape[1:]
+    config_shape = _inputs(data, options.head, "orig", trained_rows[:1]).shape[1:]
     version = version or out_dir.name
     save_head(head, options.head, len(data.classes), config_shape, out_dir / "head.weights.h5")
-    catalog_subset = catalog.subset(data.classes)
+    photos = np.bincount(data.y[trained_rows], minlength=len(data.classes))
+    catalog_subset = catalog.subset(data.classes).with_training_photos(
+        {c: int(n) for c, n in zip(data.classes, photos, strict=True)}
+    )
     catalog_subset.save(out_dir / "catalog.json")
     config = {
         "version": version,
@@ -335,16 +384,22 @@ def train(
             "test_fraction": options.test_fraction,
             "counts": {s: int(len(data.split(s))) for s in ("train", "valid", "test")},
             "extra_samples": len(extra_samples),
+            "trained_on": "every photo" if like is not None else "train+valid" if options.refit else "train",
+            "trained_photos": int(len(trained_rows)),
         },
         "options": {k: v for k, v in asdict(options).items() if k != "extra"},
+        "schedules": schedules,
     }
+    if calibration is not None:
+        config["calibration"] = calibration
     result = {
         "version": version,
         "held_out": held_out,
         "temperature": temperature,
         "epochs": {stage: len(rates) for stage, rates in schedules.items()},
         "refit_on_train_and_valid": options.refit,
-        "bird_gate_on_held_out_birds": float((gate_test >= threshold).mean()),
+        "trained_on_every_photo": like is not None,
+        "bird_gate_on_held_out_birds": gate_rate,
         "training_seconds": round(elapsed, 1),
     }
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")

@@ -78,6 +78,7 @@ def test_a_species_label_becomes_an_ebird_record(tmp_path: Path) -> None:
         rank="species",
         wikipedia_url="https://en.wikipedia.org/wiki/American_Goldfinch",
         dataset_labels=("cub100/American_Goldfinch",),
+        family="Fringillidae",
     )
     assert "eBird/Clements 2024" in catalog.taxonomy_version
 
@@ -409,3 +410,12 @@ def test_the_shipped_catalog_json_matches_a_fresh_build(shared_catalog: Catalog,
     rebuild = "python -m classifier catalog --data ../shared/datasets/birds/{cub100,gpiosenka525}"
     rebuild += " --out classifier/data/catalog.json"
     assert DEFAULT_PATH.read_text(encoding="utf-8") == fresh, f"stale: rebuild it with {rebuild}"
+
+
+def test_training_photos_are_kept_per_record_and_survive_a_save(tmp_path: Path) -> None:
+    catalog = build(tmp_path, cub100=["American_Goldfinch", "Blue_Jay"])
+    counted = catalog.with_training_photos({"amegfi": 4, "blujay": 49})
+    counted.save(tmp_path / "counted.json")
+    loaded = Catalog.load(tmp_path / "counted.json")
+    assert (loaded["amegfi"].training_photos, loaded["blujay"].training_photos) == (4, 49)
+    assert catalog["amegfi"].training_photos is None  # the catalog it came from is unchanged

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import classifier
-from classifier.catalog import build_catalog
+from classifier.catalog import Catalog, build_catalog
 from classifier.evaluate import evaluate
 from classifier.train import TrainOptions, train
 from tests.classifier.conftest import link_cub_subset
@@ -43,6 +43,15 @@ def test_training_writes_a_model_directory_the_inference_api_loads(trained, smal
     photo = sorted((small_dataset / "Blue_Jay").iterdir())[0]
     [result] = clf.predict([photo])
     assert result["predictions"][0]["common_name"] == "Blue Jay"  # a training photo: it must know it
+
+
+def test_each_species_record_says_how_many_photos_it_was_learned_from(trained):
+    model_dir, _ = trained
+    catalog = Catalog.load(model_dir / "catalog.json")
+    # 20 photos a species: 3 held out for test; the refit trains on the other 17.
+    assert {record.training_photos for record in catalog} == {17}
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["data"]["trained_photos"] == 4 * 17 and set(config["schedules"]) == {"head", "block13"}
 
 
 def test_four_easy_species_are_learned_well_from_sixteen_photos_each(trained):

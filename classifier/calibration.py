@@ -1,0 +1,97 @@
+"""Confidence that means the same on photos from elsewhere: logit adjustment and per-group temperatures.
+
+A model is more sure of itself on the collection it learned from than it deserves on anyone else's photos,
+and most of all for the species it learned from a handful of photos. The temperatures here are fitted on
+the cross-collection split (classifier/crossval.py): one for taxa learned from few photos, one for the
+rest, picked by the top class, so the ranking of classes never changes through them. The logit adjustment
+(``logit − tau · log(training photos)``) shifts the ranking itself, against or towards well-photographed
+look-alikes; it is fitted on the same split.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from classifier import metrics
+from classifier.crosscollection import FEW_PHOTOS
+
+
+@dataclass(frozen=True)
+class Calibration:
+    temperature: float  # one for every class (fitted on the model's own validation photos)
+    group_temperatures: dict[str, float] = field(default_factory=dict)  # "few"/"many" -> T
+    logit_adjustment: float = 0.0  # tau
+    few_photos_max: int = FEW_PHOTOS
+
+    @classmethod
+    def from_config(cls, config: dict) -> Calibration:
+        raw = config.get("calibration") or {}
+        return cls(
+            temperature=float(config["temperature"]),
+            group_temperatures={k: float(v) for k, v in raw.get("group_temperatures", {}).items()},
+            logit_adjustment=float(raw.get("logit_adjustment", 0.0)),
+            few_photos_max=int(raw.get("few_photos_max", FEW_PHOTOS)),
+        )
+
+    def as_config(self) -> dict:
+        return {
+            "group_temperatures": self.group_temperatures,
+            "logit_adjustment": self.logit_adjustment,
+            "few_photos_max": self.few_photos_max,
+        }
+
+
+def adjusted_logits(logits: np.ndarray, training_photos: np.ndarray, tau: float) -> np.ndarray:
+    """``logit − tau · log(photos)`` per class; a class of unknown count counts as one photo."""
+    if not tau:
+        return logits
+    return logits - tau * np.log(np.maximum(training_photos, 1))[None, :]
+
+
+def probabilities(logits: np.ndarray, training_photos: np.ndarray, calibration: Calibration) -> np.ndarray:
+    """Calibrated class probabilities for ``(N, classes)`` logits; ``training_photos`` per class."""
+    z = adjusted_logits(np.asarray(logits, dtype=np.float64), training_photos, calibration.logit_adjustment)
+    if not calibration.group_temperatures:
+        return metrics.softmax(z, calibration.temperature)
+    few = np.asarray(training_photos) <= calibration.few_photos_max
+    top_is_few = few[z.argmax(axis=1)]
+    t_few = calibration.group_temperatures.get("few", calibration.temperature)
+    t_many = calibration.group_temperatures.get("many", calibration.temperature)
+    temperature = np.where(top_is_few, t_few, t_many)[:, None]
+    return metrics.softmax(z / temperature)
+
+
+def class_photos(classes: Sequence[str], catalog) -> np.ndarray:
+    """Training photos per class in the model's class order (0 where the catalog does not say)."""
+    return np.array([catalog[c].training_photos or 0 for c in classes], dtype=np.float64)
+
+
+def fit_group_temperatures(
+    logits: np.ndarray, y: np.ndarray, training_photos: np.ndarray, few_photos_max: int = FEW_PHOTOS
+) -> dict[str, float]:
+    """One temperature per support-size group of the photo's top class, minimising that group's NLL."""
+    few = training_photos <= few_photos_max
+    top_is_few = few[logits.argmax(axis=1)]
+    fitted = {}
+    for group, rows in (("few", top_is_few), ("many", ~top_is_few)):
+        if rows.sum() >= 10:  # fewer photos than that fit noise, not a temperature
+            fitted[group] = metrics.fit_temperature(logits[rows], y[rows])
+    return fitted
+
+
+@lru_cache(maxsize=8)
+def for_model(model_dir: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """``logits -> calibrated probabilities`` for a model directory: its temperature, and the per-group
+    temperatures and logit adjustment when its config has them (a model without them is unchanged)."""
+    from classifier.catalog import Catalog
+
+    config = json.loads((Path(model_dir) / "config.json").read_text())
+    calibration = Calibration.from_config(config)
+    photos = class_photos(config["classes"], Catalog.load(Path(model_dir) / "catalog.json"))
+    return lambda logits: probabilities(logits, photos, calibration)

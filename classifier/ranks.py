@@ -1,0 +1,84 @@
+"""The answer at the rank the probabilities support: a species, else its genus or family.
+
+When no species is confident but one genus (or family) holds most of the probability, saying "a
+*Setophaga* warbler" is right where naming any one warbler would be a guess; iNaturalist falls back to a
+common ancestor the same way. A pure function of the calibrated probabilities and the catalog.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from classifier.aliases import GROUP_NAMES
+
+SPECIES_MIN = 0.6  # the site's "sure" line (CONFIDENCE_THRESHOLD): below it a species is not the answer
+HIGHER_MIN = 0.6  # mass a genus or family must hold to be answered instead
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    species: float = SPECIES_MIN
+    higher: float = HIGHER_MIN
+
+
+def group_masses(probs: np.ndarray, records: Sequence) -> dict[tuple[str, str], float]:
+    """``(rank, scientific name) -> probability`` of every genus and family holding some class: a
+    species counts for its genus and family, a genus-level class for its genus and family."""
+    mass: dict[tuple[str, str], float] = defaultdict(float)
+    for p, record in zip(probs, records, strict=True):
+        if record.rank in ("species", "genus") and record.genus:
+            mass[("genus", record.genus)] += float(p)
+        if record.family:
+            mass[("family", record.family)] += float(p)
+    return mass
+
+
+def answer(probs: np.ndarray, classes: Sequence[str], catalog, thresholds: Thresholds = Thresholds()) -> dict:
+    """The contract's ``answer``: ``kind`` "species" (also for a low-confidence top species, which the
+    page shows as "not sure") or "higher_taxon" with the genus/family holding ≥ ``thresholds.higher``."""
+    records = [catalog[c] for c in classes]
+    top = int(np.argmax(probs))
+    best = records[top]
+    if probs[top] >= thresholds.species:
+        return _entry(best, float(probs[top]))
+    masses = group_masses(probs, records)
+    for rank in ("genus", "family"):
+        candidates = [(m, name) for (r, name), m in masses.items() if r == rank]
+        if not candidates:
+            continue
+        mass, name = max(candidates)
+        if mass >= thresholds.higher and mass > probs[top]:
+            return {
+                "kind": "higher_taxon",
+                "rank": rank,
+                "label": f"{rank}-{name.lower()}",
+                "common_name": _group_name(rank, name, records),
+                "scientific_name": name,
+                "confidence": round(mass, 6),
+            }
+    return _entry(best, float(probs[top]))
+
+
+def _entry(record, confidence: float) -> dict:
+    return {
+        "kind": "species" if record.rank == "species" else "higher_taxon",
+        "rank": record.rank,
+        "label": record.key,
+        "common_name": record.common_name,
+        "scientific_name": record.scientific_name,
+        "confidence": round(confidence, 6),
+    }
+
+
+def _group_name(rank: str, name: str, records: Sequence) -> str:
+    """An English name where one is known: the reviewed group names, or the model's own class record."""
+    if name in GROUP_NAMES:
+        return GROUP_NAMES[name]
+    for record in records:
+        if record.rank == rank and record.scientific_name == name:
+            return record.common_name
+    return name
