@@ -289,6 +289,22 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # stays on CELERY_TASK_DEFAULT_QUEUE. Turn it on only where a gpu-worker consumes that queue.
 CELERY_TASK_ROUTES = ("workers.routing.route_task",)
 GPU_QUEUE_ENABLED = env_bool("BIRDSITE_GPU_QUEUE", False)
+# --- Retrain queue and the embedded broker's polling (issue 11; workers/retrain_tasks.py, serve.py) ------
+# Retraining has its own queue, read by its own worker (`make run` starts one; docker-compose.yml's
+# retrain-worker): a long training never keeps uploads "waiting for a worker". Routed here so the code
+# that sends tasks (birdsite/classification/queue.py) names no queue.
+RETRAIN_QUEUE = env_str("RETRAIN_QUEUE", "birdsite-retrain")
+if RETRAIN_QUEUE == CELERY_TASK_DEFAULT_QUEUE:
+    raise ImproperlyConfigured(f"RETRAIN_QUEUE={RETRAIN_QUEUE!r} must differ from CELERY_QUEUE")
+CELERY_TASK_ROUTES = (*CELERY_TASK_ROUTES, {"workers.retrain": {"queue": RETRAIN_QUEUE}})
+# With no broker configured: a SQLite file, through workers/embedded_broker.py, which workers poll every
+# CELERY_BROKER_POLL_SECONDS (kombu's 1 s made one upload take a second).
+CELERY_BROKER_POLL_SECONDS = env_float("CELERY_BROKER_POLL_SECONDS", 0.01)
+if not 0.001 <= CELERY_BROKER_POLL_SECONDS <= 10:
+    raise ImproperlyConfigured(f"CELERY_BROKER_POLL_SECONDS={CELERY_BROKER_POLL_SECONDS}: use 0.001 to 10")
+if CELERY_BROKER_URL.startswith("sqla+sqlite:") and not (env_optional("CELERY_BROKER_URL") or REDIS_URL):
+    CELERY_BROKER_URL = CELERY_BROKER_URL.removeprefix("sqla+")
+    CELERY_BROKER_TRANSPORT = "workers.embedded_broker:Transport"
 
 # --- Inference (classifier/, birdsite/classification/processing.py) -------------------------------
 # Every option of the classifier is read here and passed to classifier.load(); the classifier itself

@@ -13,6 +13,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/birdsi
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 _RUN_ID = uuid.uuid4().hex[:10]
 os.environ["CELERY_QUEUE"] = f"birdsite-test-{_RUN_ID}"
+os.environ["RETRAIN_QUEUE"] = f"birdsite-test-{_RUN_ID}-retrain"
 os.environ["CHANNELS_PREFIX"] = f"birdsite-test-{_RUN_ID}"
 os.environ["CACHE_PREFIX"] = f"birdsite-test-{_RUN_ID}"
 

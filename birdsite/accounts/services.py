@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
@@ -12,10 +14,14 @@ def user_signup(*, username: str, password: str, email: str = "") -> AbstractUse
 
 
 @transaction.atomic
-def demo_user_ensure(*, username: str, password: str) -> tuple[AbstractUser, bool]:
-    """Create the demo user if missing, or reset its password; returns (user, created)."""
-    user, created = get_user_model().objects.get_or_create(username=username)
-    user.set_password(password)
-    user.is_active = True
-    user.save(update_fields=["password", "is_active"])
-    return user, created
+def demo_user_ensure(*, username: str, password: str | None = None) -> tuple[AbstractUser, str | None]:
+    """Create the demo user once; returns (user, its password when it was created now, else None).
+
+    An existing user is left alone: a password someone changed is never reset, and no instance ships a
+    known login. Without ``password`` a random one is made (the caller shows it once)."""
+    users = get_user_model().objects
+    existing = users.filter(username=username).first()
+    if existing is not None:
+        return existing, None
+    password = password or secrets.token_urlsafe(12)
+    return users.create_user(username=username, password=password), password

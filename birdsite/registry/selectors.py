@@ -114,3 +114,41 @@ def promotion_check(candidate: ModelVersion, active: ModelVersion | None) -> Pro
 
 def _lt(a: float, b: float) -> bool:
     return math.isnan(a) or a < b - 1e-9
+
+
+@dataclass(frozen=True)
+class LastRetraining:
+    version: str
+    status: str
+    seconds: float
+    finished_at: Any
+
+    @property
+    def took(self) -> str:
+        """ "42 s", "14 min 3 s", "2 h 5 min": what the confirmation says."""
+        total = round(self.seconds)
+        hours, rest = divmod(total, 3600)
+        minutes, seconds = divmod(rest, 60)
+        if hours:
+            return f"{hours} h {minutes} min"
+        return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+def last_retraining() -> LastRetraining | None:
+    """The most recent retraining that ran to an end (trained or failed): how long it took, for people
+    deciding whether to start another one."""
+    row = (
+        ModelVersion.objects.filter(started_at__isnull=False, finished_at__isnull=False)
+        .exclude(status__in=[Status.QUEUED, Status.TRAINING])
+        .order_by("-finished_at", "-id")
+        .values_list("version", "status", "started_at", "finished_at")
+        .first()
+    )
+    if row is None:
+        return None
+    version, status, started_at, finished_at = row
+    return LastRetraining(version, status, max(0.0, (finished_at - started_at).total_seconds()), finished_at)
+
+
+def retraining_in_progress() -> ModelVersion | None:
+    return ModelVersion.objects.filter(status__in=[Status.QUEUED, Status.TRAINING]).first()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from birdsite.registry import selectors, services
 from birdsite.registry.models import ModelVersion
@@ -27,6 +28,7 @@ def version_list(request: HttpRequest) -> HttpResponse:
         "versions": versions,
         "events": selectors.events_list(),
         "rollback_target": selectors.rollback_target(),
+        "last_retraining": selectors.last_retraining(),
     }
     return render(request, "registry/list.html", context)
 
@@ -47,15 +49,25 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def retrain(request: HttpRequest) -> HttpResponse:
-    try:
-        row = services.retraining_start(user=request.user)
-    except services.RegistryError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Retraining {row.version} queued; a worker trains it.")
-    return redirect("registry:list")
+    """GET (or a POST without ``confirm``): what a retraining does and how long the last one took; a
+    confirmed POST queues it."""
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            row = services.retraining_start(user=request.user)
+        except services.RegistryError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Retraining {row.version} queued; the retrain worker trains it.")
+        return redirect("registry:list")
+    context = {
+        "last": selectors.last_retraining(),
+        "running": selectors.retraining_in_progress(),
+        "datasets": settings.RETRAIN_DATASETS,
+        "queue": settings.RETRAIN_QUEUE,
+    }
+    return render(request, "registry/retrain_confirm.html", context)
 
 
 @staff_required

@@ -31,7 +31,7 @@ def test_with_nothing_configured_it_needs_no_server(tmp_path: Path) -> None:
     values = json.loads(done.stdout)
     assert values["db"] == "django.db.backends.sqlite3"
     assert values["db_name"].startswith(str(tmp_path / "var"))
-    assert values["broker"].startswith("sqla+sqlite:///")
+    assert values["broker"].startswith("sqlite:///")  # through workers/embedded_broker.py
     assert values["layer"] == "channels.layers.InMemoryChannelLayer"
     assert values["debug"] is False
     assert values["key"] is True
