@@ -26,9 +26,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && rm /tmp/requirements.txt
 
 COPY . .
+# /app/var/models exists (owned by the app user) so the "models" volume mounted there is writable.
 RUN pip install . \
     && rm -rf build ./*.egg-info \
-    && mkdir -p /app/var /app/media /app/staticfiles "$BIRDSITE_CACHE" \
+    && mkdir -p /app/var/models /app/media /app/staticfiles "$BIRDSITE_CACHE" \
     && chown -R birdsite:birdsite /app/var /app/media /app/staticfiles "$BIRDSITE_CACHE"
 
 USER birdsite

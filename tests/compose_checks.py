@@ -19,12 +19,13 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 PYPROJECT = ROOT / "pyproject.toml"
+SETTINGS = ROOT / "birdsite" / "settings.py"
 SCHEMA_FILE = Path(__file__).resolve().parent / "data" / "compose-spec.json"
 SCHEMA_SHA256 = "89f4bdc4ba651ff024118917a7cdb67d9d78c1af4bab9b12ec2fc85f5b7d90d3"
 
 SOURCE_DIRS = ("birdsite", "classifier", "workers")
-EXPECTED_SERVICES = {"postgres", "redis", "web", "worker", "gpu-worker"}
-APP_SERVICES = {"web", "worker", "gpu-worker"}
+EXPECTED_SERVICES = {"postgres", "redis", "web", "worker", "gpu-worker", "retrain-worker"}
+APP_SERVICES = {"web", "worker", "gpu-worker", "retrain-worker"}
 DJANGO_BUILTIN_COMMANDS = {
     "check",
     "collectstatic",
@@ -107,6 +108,39 @@ def named_volume_mounts(service: dict) -> dict[str, str]:
         if rest and not source.startswith((".", "/", "~", "$")):
             mounts[source] = rest.split(":")[0]
     return mounts
+
+
+def bind_mounts(service: dict) -> list[tuple[str, str, bool]]:
+    """``(host path, container path, read only)`` for the service's bind mounts (short syntax or long)."""
+    mounts = []
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            if volume.get("type") == "bind":
+                mounts.append((volume["source"], volume["target"], bool(volume.get("read_only"))))
+            continue
+        # "${HOST_DIR:-./data}:/target:ro": the source may hold a colon inside its ${...}
+        split = volume.index("}") + 1 if volume.startswith("${") and "}" in volume else 0
+        source, rest = volume[:split], volume[split:]
+        more, _, rest = rest.partition(":")
+        source += more
+        if rest and source.startswith((".", "/", "~", "$")):
+            target, _, mode = rest.partition(":")
+            mounts.append((source, target, "ro" in mode.split(",")))
+    return mounts
+
+
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}")
+
+
+def interpolated(value: str) -> str:
+    """What compose makes of ``${NAME:-default}`` with nothing set: the default (``${NAME}``: empty)."""
+    return INTERPOLATION.sub(lambda match: match["default"] or "", value)
+
+
+def settings_default(name: str) -> str | None:
+    """The default birdsite/settings.py gives ``env_str("NAME", "default")``."""
+    found = re.search(rf"""env_str\(\s*["']{re.escape(name)}["']\s*,\s*["']([^"']*)["']""", read(SETTINGS))
+    return found[1] if found else None
 
 
 def argv(value: str | list) -> list[str]:
@@ -204,6 +238,7 @@ def celery_problems(words: list[str]) -> list[str]:
     if module_file(module) is None:
         return [f"{shlex.join(words)!r}: celery app {app!r} has no {module}/__init__.py or {module}.py"]
     queues = option_value(words, "-Q", "--queues")
+    queues = interpolated(queues) if queues is not None else None
     known = routed_queues()
     if queues is None or known is None:
         return []
