@@ -211,13 +211,10 @@ def test_the_cpu_worker_needs_no_gpu_and_does_not_take_gpu_jobs():
     assert option_value(command, "--concurrency", "-c") == "1"
 
 
-def test_each_worker_answers_its_healthcheck_under_its_own_node_name():
+def test_each_worker_is_checked_by_its_heartbeat_file_not_by_inspect_ping():
     for name in ("worker", "gpu-worker"):
-        service = services()[name]
-        worker_command, healthcheck = service_commands(service)[0], service_commands(service)[-1]
-        node = option_value(worker_command, "-n", "--hostname") or "celery@%h"
-        assert healthcheck[:4] == ["celery", "-A", "workers", "inspect"], name
-        assert option_value(healthcheck, "-d", "--destination") == node.replace("%h", "$$HOSTNAME"), name
+        healthcheck = service_commands(services()[name])[-1]
+        assert healthcheck == ["python", "-m", "birdsite.ops.probe", "worker"], name
 
 
 # --- commands refer to the project -------------------------------------------------------------

@@ -29,7 +29,7 @@ def web(port: int = 8000) -> str | None:
 
 
 def worker() -> str | None:
-    default = Path(env_str("VAR_DIR", str(Path(__file__).resolve().parents[2] / "var"))) / "worker-heartbeat"
+    default = Path(env_str("VAR_DIR", str(Path(__file__).resolve().parents[3] / "var"))) / "worker-heartbeat"
     path = Path(env_str("WORKER_HEARTBEAT_FILE", str(default)))
     stale = env_float("WORKER_HEARTBEAT_STALE_SECONDS", 60.0)
     try:
@@ -55,6 +55,3 @@ def main(argv: list[str]) -> int:
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
