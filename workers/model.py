@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from birdsite.classification.processing import ImageUnreadable, ModelUnavailable
+from birdsite.classification.errors import ImageUnreadable, ModelUnavailable
 from workers import model_switch
 
 log = logging.getLogger(__name__)

@@ -17,19 +17,12 @@ from typing import Any
 from django.conf import settings
 
 from birdsite.classification import claims, results
+from birdsite.classification.errors import ImageUnreadable, ModelUnavailable
 from birdsite.photos import push
 from birdsite.photos.models import ClassificationJob
 
 log = logging.getLogger(__name__)
 Status = ClassificationJob.Status
-
-
-class ModelUnavailable(RuntimeError):
-    """The model could not be loaded in this process: every job of the call fails with a plain reason."""
-
-
-class ImageUnreadable(ValueError):
-    """This one photo is not an image the model can decode (given per image by ``Predict``)."""
 
 
 # The model over many photos: (bytes of each, a user region or None for each) → a result dict, or the

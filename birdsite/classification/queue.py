@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from birdsite.celery_app import app
+
 log = logging.getLogger(__name__)
 
 GPU_QUEUE = "gpu"  # batch chunks go here when BIRDSITE_GPU_QUEUE is on (workers/routing.py)
@@ -25,11 +27,10 @@ SWEEP = "workers.sweep"
 
 def send(name: str, args: Sequence[Any], *, countdown: float | None = None) -> bool:
     """Publish one task now; False (logged) when the broker is unreachable. Tests replace this."""
-    from celery import current_app
     from kombu.exceptions import OperationalError as BrokerError
 
     try:
-        current_app.send_task(name, args=list(args), countdown=countdown)
+        app.send_task(name, args=list(args), countdown=countdown)
     except (BrokerError, OSError) as exc:
         log.warning(
             "%s%s stored but not sent (broker unreachable: %s); the sweeper sends it", name, args, exc
@@ -80,11 +81,10 @@ def queues_to_watch() -> list[str]:
 
 def queue_depths(queues: Sequence[str] | None = None) -> dict[str, int] | None:
     """Messages waiting in each queue (not those a worker holds), or None if the broker cannot be asked."""
-    from celery import current_app
     from kombu.exceptions import ChannelError
 
     try:
-        with current_app.connection_for_read() as conn:
+        with app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=5)
             channel = conn.default_channel
             depths: dict[str, int] = {}

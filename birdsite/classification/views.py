@@ -15,6 +15,7 @@ from birdsite.errors import Refused, http_status
 from birdsite.photos import selectors
 from birdsite.photos.forms import UploadForm
 from birdsite.photos.push import push_available
+from birdsite.ratelimits import uploads_throttled
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -22,6 +23,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 @login_required
+@uploads_throttled
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     # Bound on every POST, so a POST without a file gets "this field is required", not an empty error.
@@ -64,6 +66,7 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @login_required
+@uploads_throttled
 @require_POST
 def job_region(request: HttpRequest, pk: int) -> JsonResponse:
     """A new job on the job's photo for the box the user drew (JSON ``{"region": [x, y, w, h]}``)."""

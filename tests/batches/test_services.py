@@ -168,8 +168,10 @@ def test_a_batch_is_sent_once_it_is_committed_and_its_jobs_know_it(
     }
 
 
-def test_a_batch_that_fails_half_way_stores_nothing(owner, monkeypatch, media_root) -> None:
+def test_a_batch_that_fails_half_way_stores_nothing(owner, monkeypatch, media_root, settings) -> None:
     from birdsite.batches import services as batch_services
+
+    settings.BATCH_CHUNK_SIZE = 2  # the first two files are a whole chunk before the third fails
 
     real = batch_services.photo_create
     made: list[int] = []

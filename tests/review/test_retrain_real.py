@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from birdsite.photos import services as photo_services
+from birdsite.classification import services as photo_services
 from birdsite.photos.models import ClassificationJob
 from birdsite.registry import selectors, services
 from birdsite.registry.models import ModelVersion

@@ -11,7 +11,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from birdsite.photos import push, services
+from birdsite.classification import services
+from birdsite.photos import push
 from birdsite.photos.models import ClassificationJob
 from birdsite.sightings.models import Sighting
 from tests.fakes import jpeg_bytes
