@@ -1,18 +1,24 @@
-"""The whole service end to end: HTTP upload -> result, with a real worker, PostgreSQL and Redis.
+"""The whole service end to end: HTTP upload -> result, with a real worker, in two modes measured in one run.
 
-    .venv/bin/python bench/service.py [--model-dir DIR] [--uploads 40] [--batch 500] > bench/service.json
+    .venv/bin/python bench/service.py [--model-dir DIR] [--uploads 40] [--batch 500] [--modes M,M]
 
-Starts its own Celery worker (the CPU worker command from docker-compose.yml) and daphne against a
-``birdsite_bench`` database and Redis db 12, uploads photos from ../shared one at a time (upload -> result,
-warm worker), then a 500-photo batch through ``/batches/`` when that app is installed. Prints JSON.
+``servers``: PostgreSQL (a ``birdsite_bench`` database) and Redis db 12, as in production. ``embedded``:
+nothing configured, as ``make run`` on a fresh clone (SQLite, the SQLite-file broker polled every
+``CELERY_BROKER_POLL_SECONDS``, results by polling). Each mode starts its own Celery worker (the CPU worker
+command from docker-compose.yml) and daphne, uploads photos from ../shared one at a time (upload -> result,
+warm worker; p50/p95), then, in the servers mode, a 500-photo batch through ``/batches/``. Prints JSON with
+the embedded p50 beside the servers p50 of the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +37,8 @@ from common import CEILING_IMAGES_PER_SECOND, machine, photos, summary  # noqa: 
 DB = "birdsite_bench"
 
 
-def bench_env(media: Path, model_dir: Path | None) -> dict[str, str]:
+def bench_env(media: Path, model_dir: Path | None, *, var: Path | None = None) -> dict[str, str]:
+    """Servers mode by default; with ``var``, the embedded mode: no database or broker URL at all."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB}"),
@@ -43,9 +50,19 @@ def bench_env(media: Path, model_dir: Path | None) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
     )
+    if var is not None:
+        for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+            env.pop(name, None)
+        env.update(VAR_DIR=str(var), BIRDSITE_ENV_FILE=str(var / "no.env"))
     if model_dir:
         env["MODEL_DIR"] = str(model_dir)
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_for(log: Path, pattern: str, timeout: float) -> re.Match[str]:
@@ -115,7 +132,8 @@ def login_cookie(env: dict[str, str]) -> str:
         f"u, _ = User.objects.get_or_create(username='bench-{uuid.uuid4().hex[:8]}')\n"
         "u.set_password('bench-password-1'); u.save()\n"
         "s = SessionStore(); s[SESSION_KEY] = str(u.pk)\n"
-        "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'\n"
+        "from django.conf import settings\n"
+        "s[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]\n"
         "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.create(); print(s.session_key)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
@@ -131,12 +149,16 @@ def create_database(env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
 
 
-def single_uploads(client: Client, files: list[Path]) -> dict:
-    latencies = []
+def single_uploads(client: Client, files: list[Path]) -> tuple[dict, list[float]]:
+    """Upload -> result, one photo at a time; also the wall-clock times the uploads were answered."""
+    latencies, answered = [], []
     model_version = ""
     for f in files:
         started = time.perf_counter()
         job = client.post_files("/", "image", [f], {})
+        answered.append(time.time())
+        if "status" not in job:
+            raise SystemExit(f"upload of {f} refused: {job}")
         while job["status"] not in ("succeeded", "failed"):
             time.sleep(0.002)
             job = client.request(f"/jobs/{job['id']}/status.json")
@@ -144,7 +166,30 @@ def single_uploads(client: Client, files: list[Path]) -> dict:
         if job["status"] != "succeeded":
             raise SystemExit(f"job {job['id']} failed: {job['error']}")
         model_version = job["model_version"]
-    return {**summary(latencies[3:], 1), "warm_up_uploads": 3, "model_version": model_version}
+    result = {**summary(latencies[3:], 1), "warm_up_uploads": 3, "model_version": model_version}
+    return result, answered[3:]
+
+
+LOG_TIME = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})"
+
+
+def worker_split(log: str, answered: list[float]) -> dict:
+    """Where the time went, from the worker's log: upload answered -> task received (the broker's part,
+    what polling costs) and the task's own run time (claim, model, results)."""
+    received = [
+        dt.datetime.strptime(t, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        for t in re.findall(LOG_TIME + r" INFO celery.worker.strategy: Task workers.classify\[", log)
+    ]
+    ran = [float(t) for t in re.findall(r"Task workers.classify\[[^]]+\] succeeded in ([\d.]+)s", log)]
+    received, ran = received[-len(answered) :], ran[-len(answered) :]
+    if len(received) != len(answered) or not answered:
+        return {"note": "the worker log does not have one task per upload"}
+    waits = [max(0.0, r - a) for r, a in zip(received, answered, strict=True)]
+    return {
+        "broker_wait_p50_ms": round(statistics.median(waits) * 1000, 1),
+        "broker_wait_max_ms": round(max(waits) * 1000, 1),
+        "task_run_p50_ms": round(statistics.median(ran) * 1000, 1),
+    }
 
 
 def batch_upload(client: Client, files: list[Path], group: int = 50) -> dict:
@@ -170,17 +215,11 @@ def batch_upload(client: Client, files: list[Path], group: int = 50) -> dict:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model-dir", type=Path, default=None)
-    parser.add_argument("--uploads", type=int, default=40)
-    parser.add_argument("--batch", type=int, default=500)
-    args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="birdsite-bench-"))
-    env = bench_env(tmp / "media", args.model_dir)
-    create_database(env)
-    out: dict = {"machine": machine(), "engine": env.get("BIRDSITE_ENGINE", "auto")}
-    worker_log, web_log = tmp / "worker.log", tmp / "web.log"
+def run_mode(env: dict[str, str], logs: Path, port: int, pool: list[Path], args: argparse.Namespace) -> dict:
+    """Worker + daphne with ``env``: single uploads (and the batch when ``args.batch``); their numbers."""
+    out: dict = {}
+    logs.mkdir(parents=True, exist_ok=True)
+    worker_log, web_log = logs / "worker.log", logs / "web.log"
     worker_cmd = ["celery", "-A", "workers", "worker", "-Q", "birdsite", "--concurrency", "1", "-l", "info"]
     out["worker_command"] = " ".join(worker_cmd)
     procs = []
@@ -190,19 +229,19 @@ def main() -> int:
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
         loaded = wait_for(worker_log, r"model (\S+) loaded in ([\d.]+)s|model preload failed", 900)
         out["worker_model_load_seconds"] = float(loaded.group(2)) if loaded.group(2) else None
+        transport = wait_for(worker_log, r"\.> transport:\s+(\S+)", 60)
+        out["broker"] = transport.group(1).split("://", 1)[0]
         with web_log.open("wb") as log:
-            cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "8765"]
+            cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
             cmd.append("birdsite.asgi:application")
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
         wait_for(web_log, r"Listening on TCP address", 60)
-        client = Client("http://127.0.0.1:8765", login_cookie(env))
+        client = Client(f"http://127.0.0.1:{port}", login_cookie(env))
         client.request("/")  # the CSRF cookie
-        pool = photos(args.uploads + 3 + args.batch)
-        out["one_photo_upload_to_result"] = single_uploads(client, pool[: args.uploads + 3])
-        if "birdsite.batches" in (ROOT / "birdsite" / "settings.py").read_text():
+        out["one_photo_upload_to_result"], answered = single_uploads(client, pool[: args.uploads + 3])
+        out["one_photo_split"] = worker_split(worker_log.read_text(errors="replace"), answered)
+        if args.batch:
             out[f"batch_{args.batch}_photos"] = batch_upload(client, pool[args.uploads + 3 :])
-        else:
-            out[f"batch_{args.batch}_photos"] = "not measured: no batch upload app (issue 4) installed"
         out["worker_peak_rss_mb"] = tree_peak_rss_mb(procs[0].pid)
         passes = re.findall(r"jobs \[([\d, ]+)\] classified in one forward pass", worker_log.read_text())
         out["micro_batched_passes"] = len(passes)
@@ -211,6 +250,42 @@ def main() -> int:
             p.terminate()
         for p in procs:
             p.wait(timeout=60)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model-dir", type=Path, default=None)
+    parser.add_argument("--uploads", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=500, help="photos of the batch (servers mode); 0: none")
+    parser.add_argument("--modes", default="embedded,servers", help="embedded, embedded-1s, servers")
+    args = parser.parse_args()
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or set(modes) - {"embedded", "embedded-1s", "servers"}:
+        parser.error("--modes: embedded, embedded-1s (kombu's 1 s polling, as before) and/or servers")
+    tmp = Path(tempfile.mkdtemp(prefix="birdsite-bench-"))
+    out: dict = {"machine": machine(), "engine": os.environ.get("BIRDSITE_ENGINE", "auto")}
+    pool = photos(args.uploads + 3 + args.batch)
+    for mode in modes:
+        if mode.startswith("embedded"):
+            env = bench_env(tmp / mode / "media", args.model_dir, var=tmp / mode / "var")
+            if mode == "embedded-1s":
+                env["CELERY_BROKER_POLL_SECONDS"] = "1.0"
+            subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+            mode_args = argparse.Namespace(**{**vars(args), "batch": 0})  # the batch is a servers figure
+        else:
+            env = bench_env(tmp / mode / "media", args.model_dir)
+            create_database(env)
+            mode_args = args
+        out[mode] = run_mode(env, tmp / mode, free_port(), pool, mode_args)
+    if {"embedded", "servers"} <= set(out):
+        embedded = out["embedded"]["one_photo_upload_to_result"]
+        servers = out["servers"]["one_photo_upload_to_result"]
+        out["embedded_vs_servers"] = {
+            "p50_ms": [embedded["p50_ms"], servers["p50_ms"]],
+            "p95_ms": [embedded["p95_ms"], servers["p95_ms"]],
+            "p50_ratio": round(embedded["p50_ms"] / servers["p50_ms"], 2),
+        }
     out["machine"]["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     out["logs"] = str(tmp)
     print(json.dumps(out, indent=2))
