@@ -86,63 +86,99 @@ def client_address(request: HttpRequest) -> str:
     return str(client)
 
 
-def _window(period: int, now: float) -> tuple[int, int]:
-    """The current window's number and the whole seconds left in it (at least 1)."""
-    return int(now // period), max(1, math.ceil(period - now % period))
+def _now(now: float | None) -> float:
+    return time.time() if now is None else now
+
+
+@dataclass(frozen=True)
+class Window:
+    """A sliding window estimated from two fixed ones: this window's count plus the previous window's,
+    weighted by the share of it the sliding period still covers (no reset to zero at a boundary)."""
+
+    current: int
+    previous: int
+    fraction: float  # of the current fixed window already gone
+    period: int
+
+    @property
+    def estimate(self) -> float:
+        return self.current + self.previous * (1 - self.fraction)
+
+    def seconds_until_under(self, limit: int) -> int:
+        """How long until the estimate is back at ``limit`` or below (no new requests meanwhile)."""
+        left = (1 - self.fraction) * self.period
+        if self.current > limit:  # next window: current becomes previous and must decay to the limit
+            wait = left + self.period * (1 - limit / self.current)
+        elif self.previous:
+            wait = ((1 - (limit - self.current) / self.previous) - self.fraction) * self.period
+        else:
+            wait = 0
+        return max(1, math.ceil(wait))
+
+
+def _keys(key: str, period: int, now: float) -> tuple[str, str, float, int]:
+    number = int(now // period)
+    fraction = (now % period) / period
+    # Kept through the next window too, where it is the "previous" one.
+    timeout = math.ceil((1 - fraction) * period) + period + 1
+    return f"rate:{key}:{number}", f"rate:{key}:{number - 1}", fraction, timeout
 
 
 def _increment(key: str, timeout: int) -> int:
     if cache.add(key, 1, timeout=timeout):
         return 1
     try:
-        count = cache.incr(key)
+        total = cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=timeout)
         return 1
     # incr keeps the expiry in Redis; the database cache's incr resets it to the default timeout.
     cache.touch(key, timeout)
-    return count
+    return total
+
+
+def window(*, key: str, period: int, add: bool = False, now: float | None = None) -> Window:
+    """The sliding window of ``key`` (after counting one more when ``add``); raises if the cache is down."""
+    current_key, previous_key, fraction, timeout = _keys(key, period, _now(now))
+    current = _increment(current_key, timeout) if add else int(cache.get(current_key, 0))
+    return Window(current, int(cache.get(previous_key, 0)), fraction, period)
 
 
 def hit(*, key: str, rate: Rate, now: float | None = None) -> int | None:
     """Count one request under ``key``; the seconds to wait when that makes it over ``rate``, else None."""
-    number, left = _window(rate.period, time.time() if now is None else now)
     try:
-        total = _increment(f"rate:{key}:{number}", left + 1)
+        counted = window(key=key, period=rate.period, add=True, now=now)
     except Exception:
         log.warning("rate limit %s: cache unavailable, not limiting", key, exc_info=True)
         return None
-    return left if total > rate.count else None
+    return counted.seconds_until_under(rate.count) if counted.estimate > rate.count else None
 
 
-def count(*, key: str, period: int, now: float | None = None) -> int:
-    """How many times ``key`` was bumped in the current window of ``period`` (0 when the cache is down)."""
-    number, _ = _window(period, time.time() if now is None else now)
+def block(*, key: str, seconds: int, now: float | None = None) -> None:
+    """Refuse ``key`` for ``seconds`` from now (see :func:`blocked_for`)."""
     try:
-        return int(cache.get(f"rate:{key}:{number}", 0))
+        cache.set(f"rate:{key}:blocked", _now(now) + seconds, timeout=seconds + 1)
+    except Exception:
+        log.warning("rate limit %s: cache unavailable, not blocked", key, exc_info=True)
+
+
+def blocked_for(*, key: str, now: float | None = None) -> int | None:
+    """Seconds left of a :func:`block` on ``key``, or None."""
+    try:
+        until = cache.get(f"rate:{key}:blocked")
     except Exception:
         log.warning("rate limit %s: cache unavailable, not limiting", key, exc_info=True)
-        return 0
+        return None
+    left = None if until is None else until - _now(now)
+    return math.ceil(left) if left is not None and left > 0 else None
 
 
-def bump(*, key: str, period: int, now: float | None = None) -> None:
-    number, left = _window(period, time.time() if now is None else now)
+def forget(*, key: str, period: int, now: float | None = None) -> None:
+    current_key, previous_key, _, _ = _keys(key, period, _now(now))
     try:
-        _increment(f"rate:{key}:{number}", left + 1)
-    except Exception:
-        log.warning("rate limit %s: cache unavailable, not counted", key, exc_info=True)
-
-
-def reset(*, key: str, period: int, now: float | None = None) -> None:
-    number, _ = _window(period, time.time() if now is None else now)
-    try:
-        cache.delete(f"rate:{key}:{number}")
+        cache.delete_many([current_key, previous_key, f"rate:{key}:blocked"])
     except Exception:
         log.warning("rate limit %s: cache unavailable, not reset", key, exc_info=True)
-
-
-def seconds_left(*, period: int, now: float | None = None) -> int:
-    return _window(period, time.time() if now is None else now)[1]
 
 
 def upload_hit(*, user_id: int, address: str) -> None:

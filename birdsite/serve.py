@@ -55,6 +55,7 @@ def main() -> int:
     host = env_str("HOST", "127.0.0.1")
     port = env_int("PORT", 8000, minimum=1)
     call_command("migrate", interactive=False, verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the throttles' cache without Redis (settings.CACHES)
     demo = demo_login_line(env_str("DEMO_USER", "demo").strip())
     python = sys.executable
     workers = worker_commands(python, concurrency=env_int("WORKER_CONCURRENCY", 1, minimum=1))
