@@ -51,7 +51,13 @@ def test_a_bad_trusted_proxies_setting_stops_the_process(tmp_path) -> None:
     import subprocess
     import sys
 
-    env = {**os.environ, "TRUSTED_PROXIES": "10.0.0.0/8,not-a-network", "DJANGO_SETTINGS_MODULE": "birdsite.settings"}
+    env = {
+        **os.environ,
+        "TRUSTED_PROXIES": "10.0.0.0/8,not-a-network",
+        "DJANGO_SETTINGS_MODULE": "birdsite.settings",
+    }
     code = "import django; django.setup()"
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0 and "TRUSTED_PROXIES" in result.stderr
