@@ -68,11 +68,14 @@ def test_a_worker_process_takes_the_job_from_redis_and_pushes_the_result(owner, 
 
 
 def test_the_same_task_delivered_twice_stores_one_result(owner, fake_worker) -> None:
-    job = upload(owner, jpeg_bytes())
-    classify.delay(job.pk)  # a duplicate delivery of the same id
-    job = wait_finished(job.pk, timeout=60)
-    time.sleep(1.0)  # let the duplicate run too
-    assert job.attempts == 1
+    first = upload(owner, jpeg_bytes())
+    classify.delay(first.pk)  # a duplicate delivery of the same id, queued behind the first
+    wait_finished(first.pk, timeout=60)
+    # The test worker takes one task at a time, in order (solo pool, prefetch 1): once an upload queued
+    # after the duplicate is finished, the duplicate has been handled too. Only then read the row.
+    wait_finished(upload(owner, jpeg_bytes(color=(20, 90, 160))).pk, timeout=60)
+    job = ClassificationJob.objects.get(pk=first.pk)
+    assert job.status == Status.SUCCEEDED and job.attempts == 1
     assert job.predictions.count() == 5 and Sighting.objects.filter(job=job).count() == 1
 
 

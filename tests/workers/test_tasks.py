@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
+import uuid
 
 import pytest
 from celery.exceptions import Retry
 
 from birdsite.classification import claims
 from birdsite.photos.models import ClassificationJob
+from birdsite.sightings.models import Sighting
 from tests.fakes import FakeClassifier
 from tests.helpers import submit
 from workers import app, model
@@ -41,17 +44,51 @@ def test_the_task_for_a_deleted_job_does_nothing(fake_classifier) -> None:
     assert classify(987654) == "missing"
 
 
-def test_the_task_is_safe_to_deliver_twice_and_survives_a_lost_worker() -> None:
-    assert classify.acks_late is True
-    assert classify.reject_on_worker_lost is True
-    assert classify.name == "workers.classify"
+@pytest.mark.django_db
+def test_the_task_delivered_twice_classifies_once_and_stores_one_result(owner, fake_classifier) -> None:
+    job = submit(owner)
+    assert classify.apply(args=[job.pk], task_id="first-delivery").get() == Status.SUCCEEDED
+    assert classify.apply(args=[job.pk], task_id="second-delivery").get() == Status.SUCCEEDED
+    job.refresh_from_db()
+    assert fake_classifier.calls == [1]  # the second delivery found the job done and ran no model
+    assert job.attempts == 1 and job.predictions.count() == 5
+    assert Sighting.objects.filter(job=job).count() == 1
 
 
-def test_messages_are_json_and_results_are_not_kept() -> None:
-    conf = app.conf
-    assert conf.task_serializer == "json" and conf.accept_content == ["json"]
-    assert conf.task_ignore_result is True
-    assert conf.worker_prefetch_multiplier == 1
+@pytest.mark.django_db
+def test_a_task_redelivered_after_its_worker_was_lost_takes_its_own_claim_back_at_once(
+    owner, fake_classifier
+) -> None:
+    job = submit(owner)
+    # The worker that ran this task died mid-job: the row is RUNNING under the task's id, its lease not
+    # expired; the broker redelivers the same task (same id) to another worker (reject_on_worker_lost).
+    claims.jobs_claim(job_ids=[job.pk], token="task-of-a-lost-worker")
+    assert classify.apply(args=[job.pk], task_id="task-of-a-lost-worker").get() == Status.SUCCEEDED
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED and job.attempts == 2 and fake_classifier.calls == [1]
+
+
+def test_task_messages_are_json_with_ids_only_and_a_pickled_message_is_refused(settings) -> None:
+    from kombu import Connection, Queue
+    from kombu.exceptions import ContentDisallowed
+
+    probe = Queue(f"probe-{uuid.uuid4().hex}", auto_delete=True)
+    broker = Connection(app.conf.broker_url, transport_options=app.conf.broker_transport_options)
+    with broker as conn, conn.channel() as channel:
+        probe(channel).declare()
+        result = app.send_task("workers.classify", args=[4321], queue=probe.name)
+        message = probe(channel).get(accept=app.conf.accept_content, no_ack=True)
+        assert message is not None and message.content_type == "application/json"
+        args, kwargs, _ = json.loads(message.body)
+        assert (args, kwargs) == ([4321], {}) and message.headers["task"] == "workers.classify"
+        conn.Producer(channel).publish({"job": 1}, serializer="pickle", routing_key=probe.name)
+        pickled = probe(channel).get(accept=app.conf.accept_content, no_ack=True)
+        with pytest.raises(ContentDisallowed):
+            pickled.decode()
+        probe(channel).delete()
+    # No result is kept: there is no backend to ask (the ClassificationJob row is the answer).
+    with pytest.raises(NotImplementedError):
+        result.get(timeout=1)
 
 
 @pytest.fixture
@@ -94,6 +131,15 @@ def test_a_new_worker_process_forgets_any_model_it_inherited(fake_classifier_mod
     assert len(loads) == 2
 
 
-def test_the_classifiers_invalid_image_error_fails_a_job_instead_of_retrying(fake_classifier_module) -> None:
+@pytest.mark.django_db
+def test_the_classifiers_invalid_image_error_fails_the_job_at_once_instead_of_retrying(
+    fake_classifier_module, owner
+) -> None:
     module, _ = fake_classifier_module
-    assert module.InvalidImage in model.invalid_image_errors()
+    job = submit(owner)
+    broken = FakeClassifier(error=module.InvalidImage("cannot identify image file"))
+    model.set_classifier(broken)
+    assert classify.apply(args=[job.pk]).get() == Status.FAILED  # no Retry raised
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and job.attempts == 1 and "could not be read" in job.error
+    assert broken.calls == [1, 1]  # the pass, then that image alone: no second attempt later
