@@ -1,4 +1,5 @@
-"""``python -m classifier fetch-weights | catalog | train | evaluate | predict``."""
+"""``python -m classifier fetch-weights | catalog | train | evaluate | evaluate-wide | tune-tta | predict``
+(and more: see ``--help``)."""
 
 from __future__ import annotations
 
@@ -40,14 +41,19 @@ def _train(args: argparse.Namespace) -> int:
     from classifier.train import TrainOptions, train
 
     dirs = [Path(d) for d in args.data]
-    options = TrainOptions(head=args.head, seed=args.seed, tta=not args.no_tta)
+    options = TrainOptions(
+        head=args.head, seed=args.seed, tta=not args.no_tta, head_batch_size=args.head_batch_size
+    )
     if args.epochs:
         options.epochs = args.epochs
     if args.views:
         options.train_views = tuple(args.views)
     if args.finetune_views:
         options.finetune_views = tuple(args.finetune_views)
-    like = json.loads((Path(args.like) / "config.json").read_text()) if args.like else None
+    like = None
+    if args.like:  # a model directory, or a JSON file with its "schedules", "temperature" and "bird_gate"
+        like_path = Path(args.like) / "config.json" if Path(args.like).is_dir() else Path(args.like)
+        like = json.loads(like_path.read_text())
     calibration = json.loads(Path(args.calibration).read_text()) if args.calibration else None
     result = train(
         dirs,
@@ -107,6 +113,39 @@ def _predict(args: argparse.Namespace) -> int:
     return 1 if failures == len(args.images) else 0
 
 
+def _evaluate_wide(args: argparse.Namespace) -> int:
+    from classifier import wide, wide_eval
+    from classifier.config import default_model_dir
+    from classifier.inference import Classifier
+
+    model = Path(args.model) if args.model else default_model_dir()
+    clf = Classifier(model, _options())
+    cases = wide.build(
+        model,
+        Path(args.datasets),
+        per_size=args.per_size,
+        two_birds=args.two_birds,
+        no_birds=args.no_birds,
+        seed=args.seed,
+        split=args.split,
+    )
+    out = Path(args.out) if args.out else model / "evaluation"
+    report = wide_eval.evaluate_wide(clf, cases, out=out)
+    print(wide_eval.render_markdown(report))
+    print(f"report written to {out}")
+    return 0
+
+
+def _tune_tta(args: argparse.Namespace) -> int:
+    from classifier import tta
+    from classifier.config import default_model_dir
+    from classifier.inference import Classifier
+
+    clf = Classifier(Path(args.model) if args.model else default_model_dir(), _options())
+    print(json.dumps(tta.measure(clf, Path(args.datasets), args.split), indent=2))
+    return 0
+
+
 def _human(result: dict) -> str:
     if "error" in result:
         return f"{result['path']}: error: {result['error']}"
@@ -157,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration", default=None, help="calibration JSON (evaluate --cross-collection)")
     p.add_argument("--views", nargs="+", default=None, help="training views (default: orig flip zoom)")
     p.add_argument("--finetune-views", nargs="+", default=None, help="views of the block13 stage")
+    p.add_argument("--head-batch-size", type=int, default=64, help="batch of the first (pooled) stage")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("evaluate", help="score a model on held-out photos and write a report")
@@ -181,12 +221,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-sources", nargs="+", default=None, help="cross-collection: datasets that train")
     p.add_argument("--views", nargs="+", default=None, help="cross-collection: training views")
     p.add_argument("--finetune-views", nargs="+", default=None, help="cross-collection: block13 views")
+    p.add_argument("--head-batch-size", type=int, default=64, help="cross-collection: first-stage batch")
+    p.add_argument("--no-refit", action="store_true", help="cross-collection: keep the early-stopped head")
     p.add_argument(
         "--schedules-from",
         default=None,
         help="cross-collection: a model of this recipe whose schedules and temperature to reuse",
     )
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("evaluate-wide", help="locate-then-name vs whole photo on generated wide frames")
+    p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    p.add_argument("--datasets", default=os.environ.get("BIRDSITE_DATASETS", "../shared/datasets/birds"))
+    p.add_argument("--split", default="test", choices=["test", "valid"])
+    p.add_argument("--per-size", type=int, default=150, help="held-out photos (each at every size)")
+    p.add_argument("--two-birds", type=int, default=100, help="frames with two different birds")
+    p.add_argument("--no-birds", type=int, default=200, help="frames without a bird")
+    p.add_argument("--seed", type=int, default=12)
+    p.add_argument("--out", default=None, help="report folder (default: MODEL/evaluation)")
+    p.set_defaults(func=_evaluate_wide)
+
+    p = sub.add_parser("tune-tta", help="top-1 of flipping only unsure photos, per threshold")
+    p.add_argument("--model", default=None)
+    p.add_argument("--datasets", default=os.environ.get("BIRDSITE_DATASETS", "../shared/datasets/birds"))
+    p.add_argument("--split", default="valid", choices=["test", "valid"])
+    p.set_defaults(func=_tune_tta)
 
     p = sub.add_parser("predict", help="identify the bird in each image")
     p.add_argument("images", nargs="+")

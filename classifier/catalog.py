@@ -91,9 +91,13 @@ class Catalog:
                     raise ValueError(f"dataset label {label!r} is in both {other.key} and {record.key}")
         self.taxonomy_version = taxonomy_version
         self.report = report or BuildReport()
-        self._search_forms = {
-            s.key: search_keys(s.common_name) | search_keys(s.scientific_name) for s in self._by_key.values()
-        }
+        # (form, form without spaces, key, is the common name): one flat list the search scans with `in`.
+        self._search_forms = [
+            (form, form.replace(" ", ""), s.key, common)
+            for s in self._by_key.values()
+            for names, common in (((s.common_name,), True), ((s.scientific_name, s.ebird_code or ""), False))
+            for form in set().union(*map(search_keys, names)) - {""}
+        ]
 
     def __getitem__(self, key: str) -> Species:
         return self._by_key[key]
@@ -153,15 +157,19 @@ class Catalog:
         )
 
     def search(self, query: str, limit: int = 20) -> list[Species]:
-        """Records whose common or scientific name holds ``query``: exact, prefix, word, substring."""
-        queries = search_keys(query) - {""}
-        scored = []
-        for record in self:
-            forms = self._search_forms[record.key]
-            score = min((_score(q, f) for q in queries for f in forms), default=None)
-            if score is not None and score < 5:
-                scored.append((score, record.common_name, record.key, record))
-        return [s[-1] for s in sorted(scored, key=lambda s: s[:3])[:limit]]
+        """Records whose common or scientific name (or eBird code) holds ``query``: exact, prefix, word,
+        substring; accents, case, hyphens and apostrophes ignored; common-name matches first on a tie."""
+        queries = [(q, q.replace(" ", "")) for q in search_keys(query) - {""}]
+        best: dict[str, tuple[int, bool]] = {}
+        # A substring test in C over every form first: only the forms that hold the query are scored.
+        for form, squashed, key, common in self._search_forms:
+            for q, q_squashed in queries:
+                if q_squashed in squashed:
+                    rank = (_score(q, form), not common)
+                    if rank[0] < 5 and rank < best.get(key, (5, True)):
+                        best[key] = rank
+        found = sorted(best.items(), key=lambda kv: (kv[1], self._by_key[kv[0]].common_name, kv[0]))
+        return [self._by_key[key] for key, _ in found[:limit]]
 
     def save(self, path: Path | str = DEFAULT_PATH) -> None:
         """Write sorted, indented JSON, so that changes read well in a diff."""

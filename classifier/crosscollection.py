@@ -58,14 +58,15 @@ def cross_collection_split(
     samples: Sequence[Sample], *, seed: int = 20201, fold: int = 0, own_test: bool = False
 ) -> list[Sample]:
     """The samples with the cross-collection split: ``"test"`` for a tested taxon's photos from a
-    collection it does not train on; the rest keep train/valid. A tested taxon's own seeded test photos
-    train (a 4-photo species keeps all 4); with ``own_test`` the other taxa's stay out as ``"own"``, a
-    held-out split of the usual kind scored by the same run."""
+    collection it does not train on, and ``"train"`` for all its other photos (a 4-photo species learns
+    from all 4, as the shipped model will; early stopping watches the other taxa's validation photos).
+    The other taxa keep train/valid; with ``own_test`` their seeded test photos stay out as ``"own"``, a
+    held-out split of the usual kind scored by the same run (else they train)."""
     allowed = plan(samples, seed=seed, fold=fold)
     out = []
     for s in samples:
-        if s.label in allowed and collection(s.source) not in allowed[s.label]:
-            out.append(replace(s, split="test"))
+        if s.label in allowed:
+            out.append(replace(s, split="test" if collection(s.source) not in allowed[s.label] else "train"))
         elif s.split == "test":
             out.append(replace(s, split="own" if own_test and s.label not in allowed else "train"))
         else:

@@ -151,7 +151,7 @@ def main(args) -> int:
     if not args.out:
         raise SystemExit("--cross-collection needs --out DIR")
     dirs = [Path(d) for d in args.data]
-    options = TrainOptions(head=args.head)
+    options = TrainOptions(head=args.head, head_batch_size=args.head_batch_size, refit=not args.no_refit)
     if args.views:
         options.train_views = tuple(args.views)
     if args.finetune_views:

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 @functools.cache
-def get_catalog() -> Any:
+def model_catalog() -> Any:
     """``classifier.catalog.Catalog`` of the served model (``MODEL_DIR``, else the default model).
 
     Cheap: reads the model directory's catalog.json, never imports TensorFlow.
@@ -25,6 +25,15 @@ def get_catalog() -> Any:
 
         return Catalog.load(Path(settings.MODEL_DIR) / "catalog.json")
     return classifier.default_catalog()
+
+
+@functools.cache
+def get_catalog() -> Any:
+    """What people name sightings from: every eBird/Clements species, plus the served model's records
+    (its genus/family classes too), so a birder can record any species, not only those the model knows."""
+    from classifier.names import full_catalog
+
+    return full_catalog(model_catalog())
 
 
 def _catalog_or_none() -> Any | None:
