@@ -51,3 +51,42 @@ def test_a_user_selects_several_files_and_watches_the_progress_bar_reach_100(
     root.find_element(By.CSS_SELECTOR, "[data-batch-link]").click()  # leave and come back: the batch page
     WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#batch-payload")))
     assert browser.find_element(By.CSS_SELECTOR, "[data-batch]").get_attribute("data-percent") == "100"
+
+
+def test_a_finished_batch_lists_every_refusal_plainly_and_refreshes_the_batch_list(
+    browser, live_site, fake_worker, owner, tmp_path
+) -> None:
+    from tests.batches.helpers import truncated_jpeg
+
+    paths = []
+    for n in range(3):
+        paths.append(tmp_path / f"bird-{n}.jpg")
+        paths[-1].write_bytes(photo(20 + n, (160, 120)))
+    paths.append(tmp_path / "copy.jpg")
+    paths[-1].write_bytes(photo(20, (160, 120)))  # the same photo twice: a duplicate, not identified again
+    (tmp_path / "notes.jpg").write_text("my field notes, not a photo")
+    (tmp_path / "half.jpg").write_bytes(truncated_jpeg())
+    paths += [tmp_path / "notes.jpg", tmp_path / "half.jpg"]
+    log_in(browser, live_site, owner.username)
+    browser.get(f"{live_site}/batches/")
+    assert "None yet" in browser.find_element(By.CSS_SELECTOR, "[data-batch-list]").text
+    mark_page(browser)
+    browser.find_element(By.CSS_SELECTOR, "[data-batch-files]").send_keys("\n".join(str(p) for p in paths))
+    finished = (By.CSS_SELECTOR, "[data-batch][data-status=finished][data-items-loaded=true]")
+    root = WebDriverWait(browser, 90, poll_frequency=0.1).until(ec.presence_of_element_located(finished))
+    status = browser.find_element(By.CSS_SELECTOR, "[data-upload-status]").text
+    assert status.startswith("6 files sent") and "refused" in status and "All 6" not in status
+    summary = root.find_element(By.CSS_SELECTOR, "[data-batch-summary]").text
+    assert "6 files uploaded" in summary and "1 already seen" in summary
+    refusals = [li.text for li in root.find_elements(By.CSS_SELECTOR, "[data-refusal-list] li")]
+    assert len(refusals) == 2, refusals
+    assert sorted(r.split(": ")[0] for r in refusals) == ["half.jpg", "notes.jpg"]
+    library_words = ("data stream", "truncated", "cannot identify", "PIL", "Errno")
+    assert not [r for r in refusals if any(w.lower() in r.lower() for w in library_words)], refusals
+    # The list beside it now shows this batch as finished, without a reload.
+    listed = WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "[data-batch-list][data-refreshed=true]")
+    )
+    assert "None yet" not in listed.text and "Finished" in listed.text
+    assert_not_reloaded(browser)
+    screenshot(browser, "batch-summary")

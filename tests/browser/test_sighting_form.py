@@ -33,7 +33,8 @@ def test_saving_the_sighting_keeps_the_notes_the_species_and_the_place_typed_tog
     type_into(browser, "longitude", "13.4")
     # Whichever button is pressed, nothing typed on the page may be lost.
     browser.find_element(By.CSS_SELECTOR, "[data-sighting-form] button[type=submit]").click()
-    WebDriverWait(browser, 30).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".messages"), "Saved"))
+    saved = ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".messages"), "Saved")
+    WebDriverWait(browser, 30).until(saved)
     sighting.refresh_from_db()
     assert (sighting.species_key, sighting.notes, sighting.location_name) == (
         "houfin",

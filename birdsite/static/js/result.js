@@ -30,11 +30,10 @@
     return el("span", { className: "bar", "aria-hidden": "true" }, [fill]);
   }
 
-  function badges(p) {
-    var out = [];
-    if (p.low_confidence) out.push(el("span", { className: "badge low", text: "Low confidence" }));
-    if (p.taxon_rank && p.taxon_rank !== "species") out.push(el("span", { className: "badge rank", text: p.taxon_rank }));
-    return out;
+  /* Higher taxa say so beside the name: "genus" among species must not look like a species. */
+  function rankBadge(p) {
+    if (!p.taxon_rank || p.taxon_rank === "species") return null;
+    return el("span", { className: "badge rank", "data-rank-badge": "", text: p.taxon_rank });
   }
 
   function topList(predictions) {
@@ -43,6 +42,7 @@
       list.appendChild(el("li", { "data-rank": p.taxon_rank || "species" }, [
         el("span", { className: "name" }, [
           el("a", { href: p.species_url, text: p.common_name }),
+          rankBadge(p),
           el("span", { className: "taxon" }, [
             el("em", { text: p.scientific_name }), document.createTextNode(" · " + (p.taxon_rank || "species")),
           ]),
@@ -84,7 +84,7 @@
     } else if (job.verdict === "sure") {
       var rank = top.taxon_rank && top.taxon_rank !== "species" ? " — a " + top.taxon_rank + ", not one species" : "";
       root.appendChild(el("p", { className: "eyebrow", text: "Most likely" + rank }));
-      root.appendChild(el(heading, { className: "species", "data-species": "", text: top.common_name }));
+      root.appendChild(el(heading, { className: "species", "data-species": "", text: top.common_name }, [rankBadge(top)]));
       root.appendChild(el("p", { className: "sci" }, [el("em", { text: top.scientific_name }),
         document.createTextNode(" · " + (top.taxon_rank || "species"))]));
       root.appendChild(el("p", { className: "confidence" }, [
