@@ -84,7 +84,14 @@ def run(
         else:
             train_rows = data.split("train")
     else:
+        if temperature is None:  # fit it on the validation photos, which then do not train
+            train_rows = data.split("train")
         head, _ = fit_head(data, options, refit=schedules, rows=train_rows)
+        if temperature is None:
+            valid = data.split("valid")
+            temperature = metrics.fit_temperature(
+                head_logits(head, data, valid, head_kind=options.head, tta=options.tta), data.y[valid]
+            )
     test = data.split("test")
     allowed = plan([data.samples[i] for i in range(len(data.samples))], seed=options.seed, fold=fold)
     logits = head_logits(head, data, test, head_kind=options.head, tta=options.tta)
@@ -158,8 +165,10 @@ def main(args) -> int:
         options.finetune_views = tuple(args.finetune_views)
     schedules = temperature = None
     if args.schedules_from:
-        config = json.loads((Path(args.schedules_from) / "config.json").read_text())
-        schedules, temperature = config["schedules"], float(config["temperature"])
+        source = Path(args.schedules_from)
+        config = json.loads((source / "config.json" if source.is_dir() else source).read_text())
+        schedules = config["schedules"]
+        temperature = float(config["temperature"]) if source.is_dir() else None
     report = run(
         dirs,
         Path(args.out),
