@@ -15,7 +15,7 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL_FILE = MODELS_DIR / "DEFAULT"  # one line: the directory name of the shipped model
 BATCH_SIZE = 32
 
-ENGINES = ("auto", "litert", "tensorflow")
+ENGINES = ("auto", "litert", "int8", "tensorflow")
 PRECISIONS = ("float32", "float16", "dynamic-int8")
 
 ENGINE_ENV = "BIRDSITE_ENGINE"

@@ -3,8 +3,10 @@
 ``tensorflow`` is the reference (training, GPU): the Keras graph ``TensorFlowEngine`` builds. ``litert`` is
 that same Keras graph converted to a LiteRT flatbuffer at first load and run by the XNNPACK CPU kernels; the
 flatbuffer is cached outside the repository, keyed by what went into it, with the result of a parity check
-against TensorFlow next to it. ``auto`` (the default) serves with LiteRT when a conversion exists or can be
-made and matched TensorFlow, else with TensorFlow. Once cached, a LiteRT load never imports TensorFlow.
+against TensorFlow next to it. ``int8`` is its full-integer conversion, calibrated and checked against float
+LiteRT on the model's own photos (``classifier/quantize.py``). ``auto`` (the default) serves int8 where the
+CPU has int8 dot-product instructions and int8 passed its check, else float LiteRT when it matched
+TensorFlow, else TensorFlow. Once cached, a LiteRT load never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -124,9 +126,10 @@ class LiteRTEngine:
     plan per size avoids re-planning on every new batch size. See bench/README.md.
     """
 
-    name = "litert"
-
-    def __init__(self, model_file: Path, *, num_threads: int | None = None, chunk: int = 4):
+    def __init__(
+        self, model_file: Path, *, num_threads: int | None = None, chunk: int = 4, name: str = "litert"
+    ):
+        self.name = name  # "int8" for the full-integer conversion (classifier/quantize.py)
         self.model_file = Path(model_file)
         self.num_threads = num_threads or cpu_count()
         self.chunk = chunk
@@ -181,8 +184,10 @@ def cached_model_file(config: ModelConfig, precision: str) -> Path:
     return weights.cache_dir() / "litert" / f"{cache_key(config, precision)}.tflite"
 
 
-def convert(keras_model: Any, precision: str = "float32") -> bytes:
-    """Convert the two-output Keras model (whatever ``TensorFlowEngine`` built) to a LiteRT flatbuffer."""
+def serving_function(keras_model: Any) -> tuple[Any, Any]:
+    """The Keras graph as a ``tf.function`` over float pixels of any batch size, and the ``tf.Module``
+    holding its variables (Keras 3 wraps its tf.Variables; the converter finds and freezes them only
+    through a module)."""
     import tensorflow as tf
 
     size = images.INPUT_SIZE
@@ -192,11 +197,23 @@ def convert(keras_model: Any, precision: str = "float32") -> bytes:
         species, imagenet = keras_model(pixels, training=False)
         return {"species": species, "imagenet": imagenet}
 
-    # Keras 3 wraps its tf.Variables; the converter finds (and freezes) them only through a tf.Module.
     module = tf.Module()
     module.variables_ = [variable.value for variable in keras_model.variables]
     module.serve = serve
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], module)
+    return serve, module
+
+
+def converter_for(serve: Any, module: Any) -> Any:
+    import tensorflow as tf
+
+    return tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], module)
+
+
+def convert(keras_model: Any, precision: str = "float32") -> bytes:
+    """Convert the two-output Keras model (whatever ``TensorFlowEngine`` built) to a LiteRT flatbuffer."""
+    import tensorflow as tf
+
+    converter = converter_for(*serving_function(keras_model))
     if precision == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
@@ -289,18 +306,33 @@ def create(
     *,
     precision: str | None = None,
     threads: int | None = None,
+    datasets: Path | None = None,
 ) -> Engine:
     """The engine to serve ``config`` with: ``requested`` (None: ``auto``); LiteRT at ``precision``
-    (None: float32) on ``threads`` threads (None: every core of the process)."""
+    (None: float32) on ``threads`` threads (None: every core of the process). ``datasets``: the folder of
+    the model's training datasets, which the int8 conversion calibrates and checks on (None: the
+    ``shared/datasets/birds`` beside the checkout).
+
+    ``auto`` serves int8 where the CPU has int8 dot-product instructions and the conversion passed its
+    parity check, else float LiteRT if it matches TensorFlow, else TensorFlow."""
+    from classifier import quantize
+
     name = engine_name(requested)
     if name == "tensorflow":
         return TensorFlowEngine(config)
+    if name == "int8":
+        path, report = quantize.ensure_int8_model(config, datasets=datasets)
+        if not report["ok"]:
+            log.warning("int8 (asked for) fails its parity check: %s", "; ".join(report["reasons"]))
+        return LiteRTEngine(path, num_threads=threads, name="int8")
     precision = precision_name(precision)
     if name == "litert":
         path, report = ensure_litert_model(config, precision=precision)
         if not report["ok"]:
             log.warning("LiteRT (%s) differs from TensorFlow beyond tolerance: %s", precision, report)
         return LiteRTEngine(path, num_threads=threads)
+    if precision == "float32" and (int8 := quantize.auto_int8(config, datasets, threads)) is not None:
+        return int8
     try:
         path, report = ensure_litert_model(config, precision=precision)
         if report["ok"]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier import engines, images
+from classifier import engines, images, quantize
 
 BIRD_CLASSES = [*range(7, 25), *range(80, 101), *range(127, 147)]
 
@@ -21,10 +21,8 @@ class FakeTensorFlow:
 
 
 class FakeLiteRT:
-    name = "litert"
-
-    def __init__(self, path: Path, num_threads: int | None = None) -> None:
-        self.path, self.num_threads = path, num_threads
+    def __init__(self, path: Path, num_threads: int | None = None, name: str = "litert") -> None:
+        self.path, self.num_threads, self.name = path, num_threads, name
 
 
 @pytest.fixture
@@ -40,6 +38,8 @@ def fake_engines(monkeypatch):
     monkeypatch.setattr(engines, "TensorFlowEngine", FakeTensorFlow)
     monkeypatch.setattr(engines, "LiteRTEngine", FakeLiteRT)
     monkeypatch.setattr(engines, "ensure_litert_model", ensure)
+    # As on a CPU without int8 dot products, whatever this one has (tests/classifier/test_int8_gate.py).
+    monkeypatch.setattr(quantize, "int8_dot_product", lambda: None)
     return state
 
 
@@ -168,6 +168,7 @@ def test_a_converted_model_is_reused_from_the_cache_without_tensorflow(converted
     monkeypatch.setattr(engines, "cached_model_file", lambda config, precision: path)
     monkeypatch.setattr(engines, "convert", lambda *a, **k: pytest.fail("converted twice"))
     monkeypatch.setattr(engines, "TensorFlowEngine", lambda *a: pytest.fail("built TensorFlow"))
+    monkeypatch.setattr(quantize, "int8_dot_product", lambda: None)
     again, again_report = engines.ensure_litert_model(model_config)
     assert again == path and again_report == report
     assert engines.create(model_config, "auto").name == "litert"
