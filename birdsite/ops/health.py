@@ -44,9 +44,9 @@ class Readiness:
 
 def broker_queue_depths() -> dict[str, int] | None:
     """Messages waiting per queue the site sends to, or None when the broker cannot be asked."""
-    from birdsite.classification import queue
+    from birdsite.classification.queue import queue_depths, queues_to_watch
 
-    return queue.queue_depths()
+    return queue_depths(queues_to_watch())
 
 
 @functools.lru_cache(maxsize=8)

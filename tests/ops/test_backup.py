@@ -11,71 +11,29 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import subprocess
 import sys
 import tarfile
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests import live
-from tests.live import ROOT, free_port, live_env, shared_photo, start
+from tests.live import free_port, shared_photo, start
+from tests.ops.installs import two_installs
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 PHOTOS = 8
 
 
-class Install:
-    def __init__(self, base: Path, database_url: str, name: str) -> None:
-        self.name, self.base = name, base
-        self.env = live_env(base / "media")
-        self.env.update(
-            DATABASE_URL=database_url,
-            MODEL_STORE_DIR=str(base / "models"),
-            VAR_DIR=str(base / "var"),
-            CELERY_QUEUE=f"ops-backup-{name}-{uuid.uuid4().hex[:8]}",
-            WORKER_HEARTBEAT_FILE=str(base / "var" / "worker-heartbeat"),
-            SECRET_KEY="backup-test-" + "k" * 40,
-            MODEL_PRELOAD="true",
-        )
-
-    def run(self, *argv: str) -> str:
-        done = subprocess.run(
-            [sys.executable, *argv], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=600
-        )
-        assert done.returncode == 0, f"{argv}: {done.stdout[-2000:]}\n{done.stderr[-4000:]}"
-        return done.stdout
-
-    def json(self, *argv: str) -> dict:
-        return json.loads(self.run(*argv).strip().splitlines()[-1])
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
-def installs(request, tmp_path):
-    if request.param == "sqlite":
-        urls = [f"sqlite:///{tmp_path / name / 'db.sqlite3'}" for name in ("old", "new")]
-        for name in ("old", "new"):
-            (tmp_path / name).mkdir()
-        yield [Install(tmp_path / n, u, n) for n, u in zip(("old", "new"), urls, strict=True)]
-        return
-    import psycopg
-
-    server = live.test_database_url().rsplit("/", 1)[0]
-    names = [f"birdsite_ops_{n}_{uuid.uuid4().hex[:8]}" for n in ("old", "new")]
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield [
-            Install(tmp_path / n, f"{server}/{db}", n) for n, db in zip(("old", "new"), names, strict=True)
-        ]
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            for name in names:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def installs(request, tmp_path, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("the backup round trip needs Redis: set REDIS_URL (make test does)")
+    server = live.test_database_url().rsplit("/", 1)[0] if request.param == "postgresql" else ""
+    with two_installs(request.param, tmp_path, postgres_server=server, redis_url=settings.REDIS_URL) as pair:
+        yield pair
 
 
 def log_in(url: str, username: str, password: str) -> requests.Session:
@@ -102,7 +60,7 @@ def test_a_backup_restores_into_an_empty_install_with_the_same_rows_and_files_an
     filled = old.json("-m", "tests.ops.install", "populate", str(PHOTOS))
     before = old.json("-m", "tests.ops.install", "fingerprint")
     archive = old.base / "backup.tar"
-    print(old.run("manage.py", "backup", "--output", str(archive)).strip())
+    print(old.run("manage.py", "backup", "--output", str(archive)).stdout.strip())
 
     with tarfile.open(archive) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))
@@ -112,7 +70,7 @@ def test_a_backup_restores_into_an_empty_install_with_the_same_rows_and_files_an
     )  # originals + thumbnails
     assert all(len(entry["sha256"]) == 64 for entry in manifest["files"].values())
 
-    print(new.run("manage.py", "restore", str(archive)).strip())
+    print(new.run("manage.py", "restore", str(archive)).stdout.strip())
     after = new.json("-m", "tests.ops.install", "fingerprint")
     assert after["counts"] == before["counts"]
     assert after["rows"] == before["rows"]
@@ -187,13 +145,7 @@ def test_restore_refuses_an_install_that_is_not_empty(installs) -> None:
     old.json("-m", "tests.ops.install", "populate", "2")
     archive = old.base / "backup.tar"
     old.run("manage.py", "backup", "--output", str(archive))
-    done = subprocess.run(
-        [sys.executable, "manage.py", "restore", str(archive)],
-        cwd=ROOT,
-        env=old.env,
-        capture_output=True,
-        text=True,
-    )
+    done = old.run("manage.py", "restore", str(archive), check=False)
     assert done.returncode != 0 and "not_empty" in done.stderr
 
 
@@ -209,13 +161,7 @@ def test_restore_refuses_an_archive_whose_file_does_not_match_its_hash(installs)
             if member.name.startswith("media/thumbnails/"):
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
             out.addfile(member, io.BytesIO(data))
-    done = subprocess.run(
-        [sys.executable, "manage.py", "restore", str(tampered)],
-        cwd=ROOT,
-        env=new.env,
-        capture_output=True,
-        text=True,
-    )
+    done = new.run("manage.py", "restore", str(tampered), check=False)
     assert done.returncode != 0 and "corrupt_archive" in done.stderr
     media = Path(new.env["MEDIA_ROOT"])
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))  # nothing left half-restored

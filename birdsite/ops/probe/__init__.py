@@ -54,4 +54,3 @@ def main(argv: list[str]) -> int:
         print(problem, file=sys.stderr)
         return 1
     return 0
-
