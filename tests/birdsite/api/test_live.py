@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.db import connection
 
 from birdsite.api import services as token_services
 from birdsite.photos import services as photo_services
 from birdsite.photos.models import ClassificationJob
 from tests.factories import UserFactory
 from tests.fakes import FakeClassifier, jpeg_bytes
+from tests.helpers import process
 from tests.live import ARTIFACTS, free_port, live_env, shared_photo, start
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -55,6 +57,25 @@ def api_user(username: str) -> tuple[object, dict[str, str]]:
     return user, {"Authorization": f"Token {raw}"}
 
 
+def server_is_holding(job_id: int, timeout: float = 30) -> None:
+    """Return once the web server is inside ``?wait``: another PostgreSQL session polls the job's status
+    (pg_stat_activity shows its latest query)."""
+    table = ClassificationJob._meta.db_table
+    pattern = f'SELECT "{table}"."status" AS "status" FROM "{table}" WHERE "{table}"."id" = {int(job_id)} %'
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND query LIKE %s",
+                [pattern],
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)  # polling the server's state for the event; not a guess at how long it takes
+    raise AssertionError(f"the web server never started waiting on job {job_id}")
+
+
 def test_a_waiting_request_does_not_hold_up_other_requests(api_site) -> None:
     user, headers = api_user("waiter")
     photo = photo_services.photo_create(owner=user, data=jpeg_bytes(), filename="bird.jpg")
@@ -68,12 +89,13 @@ def test_a_waiting_request_does_not_hold_up_other_requests(api_site) -> None:
 
     waiter = threading.Thread(target=wait)
     waiter.start()
-    time.sleep(0.5)
+    server_is_holding(job.pk)
     quick = []
     for _ in range(3):
         started = time.monotonic()
         assert requests.get(f"{api_site}/api/v1/auth/tokens/", headers=headers).status_code == 200
         quick.append(time.monotonic() - started)
+        assert waiter.is_alive(), "the waiting request was answered before the others were done"
     waiter.join()
     assert waited["status"] == "pending" and waited["seconds"] >= 2.9
     assert max(quick) < 1.0, quick
@@ -100,7 +122,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_site, fa
     user, headers = api_user("fuzzer")
     photo = photo_services.photo_create(owner=user, data=jpeg_bytes(), filename="bird.jpg")
     job = ClassificationJob.objects.create(owner=user, photo=photo)
-    photo_services.job_process(job_id=job.pk, get_classifier=FakeClassifier)  # a finished job, a sighting
+    process([job.pk], FakeClassifier())  # a finished job, a sighting
     report = ARTIFACTS / "schemathesis.json"
     ARTIFACTS.mkdir(exist_ok=True)
     argv = [
