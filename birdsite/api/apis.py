@@ -128,7 +128,7 @@ class ClassificationListApi(ListApi):
         summary="Your classifications, newest first",
     )
     def get(self, request: Request) -> Response:
-        jobs = photo_selectors.jobs_for(user=request.user).select_related("sighting")
+        jobs = photo_selectors.jobs_for(user=request.user).prefetch_related("sightings")
         return self.paginated(request, jobs.prefetch_related("predictions"))
 
     @extend_schema(
@@ -148,11 +148,37 @@ class ClassificationListApi(ListApi):
         form = s.ClassificationCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         job = classification_services.classification_submit(
-            owner=request.user, upload=form.validated_data["image"]
+            owner=request.user, upload=form.validated_data["image"], region=form.validated_data.get("region")
         )
-        url = reverse("api:classification-detail", args=[job.pk], request=request)
-        body = {"id": job.pk, "status": job.status, "url": url}
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+        return _accepted(request, job)
+
+
+def _accepted(request: Request, job: Any) -> Response:
+    url = reverse("api:classification-detail", args=[job.pk], request=request)
+    body = {"id": job.pk, "status": job.status, "url": url}
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+
+class ClassificationRegionApi(APIView):
+    """Name another part of a photo you classified: a new classification beside the old one."""
+
+    def get_throttles(self) -> list[Any]:
+        return [t() for t in UPLOAD_THROTTLES]
+
+    @extend_schema(
+        tags=["classifications"],
+        request=s.ClassificationRegionSerializer,
+        responses={202: s.ClassificationAcceptedSerializer},
+        summary="Identify this part: classify a region of the same photo again (the old answer stays)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        job = get_object_or_404(photo_selectors.jobs_for(user=request.user), pk=pk)
+        form = s.ClassificationRegionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        again = classification_services.classification_of_region(
+            owner=request.user, photo=job.photo, region=form.validated_data["region"]
+        )
+        return _accepted(request, again)
 
 
 class ClassificationDetailApi(APIView):

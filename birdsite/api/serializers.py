@@ -11,7 +11,7 @@ from rest_framework.reverse import reverse
 from birdsite import confidence
 from birdsite.api.models import ApiToken
 from birdsite.photos.models import ClassificationJob, Prediction
-from birdsite.photos.selectors import current_predictions, job_verdict
+from birdsite.photos.selectors import current_birds, current_predictions, job_verdict
 from birdsite.sightings.models import Sighting
 
 # --- Tokens --------------------------------------------------------------------------------------
@@ -47,9 +47,52 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 # --- Classifications -----------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 4, "maxItems": 4}
+)
+class RegionField(serializers.Field):
+    """A part of the photo as ``x,y,w,h`` (numbers from 0 to 1 of its width and height), or a JSON list.
+
+    Only its shape is read here; whether it lies inside the photo is the service's to say (a stable
+    ``invalid_region`` / ``region_too_small`` code)."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, str):
+            data = [part.strip() for part in data.strip("[] ").split(",")]
+        if not isinstance(data, list | tuple):
+            raise serializers.ValidationError("Give x, y, width and height, from 0 to 1.")
+        return list(data)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class ClassificationCreateSerializer(serializers.Serializer):
     # Checked by content in the photo services, not by name or declared type.
     image = serializers.FileField(allow_empty_file=True, use_url=False)
+    region = RegionField(
+        required=False,
+        help_text='Name only this part of the photo: "x,y,w,h" from 0 to 1 (the box you drew).',
+    )
+
+
+class ClassificationRegionSerializer(serializers.Serializer):
+    region = RegionField(help_text="The part of the photo to name again: [x, y, w, h] from 0 to 1.")
+
+
+class BirdSerializer(serializers.Serializer):
+    bird = serializers.IntegerField(help_text="0 is the best bird of the photo.")
+    box = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        help_text="Where it is: normalised [x, y, w, h]; null for the whole photo (older results).",
+    )
+    bird_score = serializers.FloatField(allow_null=True)
+    predictions = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_predictions(self, bird: dict[str, Any]) -> list[dict[str, Any]]:
+        return PredictionSerializer(bird["rows"], many=True).data
 
 
 class ClassificationAcceptedSerializer(serializers.Serializer):
@@ -116,6 +159,8 @@ class ClassificationSerializer(serializers.ModelSerializer):
     predictions = serializers.SerializerMethodField()
     photo = serializers.IntegerField(source="photo_id", read_only=True)
     sighting = serializers.SerializerMethodField(help_text="The sighting this photo became, once finished.")
+    birds = serializers.SerializerMethodField(help_text="Every bird found, best first, each with its box.")
+    region = serializers.SerializerMethodField(help_text="The part of the photo you asked about, if any.")
 
     class Meta:
         model = ClassificationJob
@@ -128,6 +173,8 @@ class ClassificationSerializer(serializers.ModelSerializer):
             "is_bird",
             "bird_score",
             "predictions",
+            "birds",
+            "region",
             "model_version",
             "error",
             "photo",
@@ -154,6 +201,20 @@ class ClassificationSerializer(serializers.ModelSerializer):
     @extend_schema_field(PredictionSerializer(many=True))
     def get_predictions(self, job: ClassificationJob) -> list[dict[str, Any]]:
         return PredictionSerializer(self._predictions(job), many=True).data
+
+    @extend_schema_field(BirdSerializer(many=True))
+    def get_birds(self, job: ClassificationJob) -> list[dict[str, Any]]:
+        birds = [
+            {"bird": bird, "box": rows[0].box, "bird_score": rows[0].bird_score, "rows": rows}
+            for bird, rows in current_birds(job).items()
+        ]
+        return BirdSerializer(birds, many=True).data
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.FloatField(), allow_null=True, min_length=4, max_length=4)
+    )
+    def get_region(self, job: ClassificationJob) -> list[float] | None:
+        return job.region
 
     def get_sighting(self, job: ClassificationJob) -> int | None:
         sighting = getattr(job, "sighting", None) if job.is_finished else None

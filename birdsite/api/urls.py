@@ -11,6 +11,11 @@ urlpatterns = [
     path("auth/tokens/<int:pk>/", apis.TokenDetailApi.as_view(), name="token-detail"),
     path("classifications/", apis.ClassificationListApi.as_view(), name="classification-list"),
     path("classifications/<int:pk>/", apis.ClassificationDetailApi.as_view(), name="classification-detail"),
+    path(
+        "classifications/<int:pk>/region/",
+        apis.ClassificationRegionApi.as_view(),
+        name="classification-region",
+    ),
     path("sightings/", apis.SightingListApi.as_view(), name="sighting-list"),
     path("sightings/<int:pk>/", apis.SightingDetailApi.as_view(), name="sighting-detail"),
     path("species/", apis.SpeciesSearchApi.as_view(), name="species-search"),

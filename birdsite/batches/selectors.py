@@ -96,7 +96,7 @@ def item_outcome(item: BatchItem) -> str:
 
 def batch_items(batch: Batch) -> list[dict[str, Any]]:
     """Every file of the batch, in upload order, with its outcome and where its result is."""
-    items = batch.items.select_related("job", "job__sighting").order_by("position")
+    items = batch.items.select_related("job").prefetch_related("job__sightings").order_by("position")
     rows = []
     for item in items:
         job = item.job

@@ -8,7 +8,6 @@ ones — and a job that has a sighting keeps it. Bounded queries per call, whate
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,23 +144,30 @@ def _store_successes(jobs: dict[int, ClassificationJob], results: dict[int, Resu
             new.extend(stored[job_id])
     if new:
         Prediction.objects.bulk_create(new)
-    finished = []
+    birds: list[tuple[ClassificationJob, int, Prediction | None, bool]] = []
     for job_id, result in results.items():
         job = jobs[job_id]
         job.status, job.progress, job.finished_at = Status.SUCCEEDED, 100, now
         job.model_version = versions[job_id]
         job.is_bird, job.bird_score = bool(result["is_bird"]), float(result["bird_score"])
-        finished.append((job, [p for p in stored[job_id] if p.bird == 0 and p.rank == 1][:1]))
-    _sightings_create(jobs=[(job, tops[0] if tops else None) for job, tops in finished])
+        tops = {p.bird: p for p in stored[job_id] if p.rank == 1}
+        for bird, found in enumerate(_birds(result)):
+            # The best bird always gets a sighting (it says "no bird" when none passed the gate);
+            # the others only when they are birds.
+            seen = bool(found.get("is_bird", result["is_bird"]))
+            if bird == 0 or seen:
+                birds.append((job, bird, tops.get(bird), seen and bool(result["is_bird"])))
+    _sightings_create(birds=birds)
 
 
-def _new_sighting(job: ClassificationJob, top: Prediction | None) -> Sighting:
-    """An unsaved sighting of a finished job, named after ``top`` when the model saw a bird."""
-    named = bool(job.is_bird) and top is not None
+def _new_sighting(job: ClassificationJob, bird: int, top: Prediction | None, named: bool) -> Sighting:
+    """An unsaved sighting of one bird of a finished job, named after ``top`` when it is a bird."""
+    named = named and top is not None
     return Sighting(
         owner_id=job.owner_id,
         photo_id=job.photo_id,
         job=job,
+        bird=bird,
         species_key=top.label if named else "",
         common_name=top.common_name if named else "",
         scientific_name=top.scientific_name if named else "",
@@ -171,10 +177,13 @@ def _new_sighting(job: ClassificationJob, top: Prediction | None) -> Sighting:
     )
 
 
-def _sightings_create(*, jobs: Iterable[tuple[ClassificationJob, Prediction | None]]) -> None:
-    """A finished job becomes a sighting named after its best guess; one that has one keeps it."""
-    jobs = list(jobs)
-    have = set(Sighting.objects.filter(job__in=[job for job, _ in jobs]).values_list("job_id", flat=True))
-    new = [_new_sighting(job, top) for job, top in jobs if job.pk not in have]
+def _sightings_create(*, birds: list[tuple[ClassificationJob, int, Prediction | None, bool]]) -> None:
+    """Each bird of a finished job becomes a sighting named after its best guess; one that has a sighting
+    keeps it (a second delivery, or a new model version, never renames what the user may have edited)."""
+    jobs = {job.pk for job, *_ in birds}
+    have = set(Sighting.objects.filter(job__in=jobs).values_list("job_id", "bird"))
+    new = [
+        _new_sighting(job, bird, top, named) for job, bird, top, named in birds if (job.pk, bird) not in have
+    ]
     if new:
         Sighting.objects.bulk_create(new)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -13,10 +15,17 @@ from birdsite.photos.services import photo_create, read_upload
 
 
 @transaction.atomic
-def classification_submit(*, owner: AbstractBaseUser, upload: UploadedFile) -> ClassificationJob:
-    """Store the photo, create its job row, and send the job once the row is committed."""
+def classification_submit(
+    *, owner: AbstractBaseUser, upload: UploadedFile, region: Sequence[float] | None = None
+) -> ClassificationJob:
+    """Store the photo, create its job row (for ``region`` of it only, if given), and send the job once
+    the row is committed. A bad region is refused before anything is stored."""
+    box = region_check(region) if region is not None else None
     photo = photo_create(owner=owner, data=read_upload(upload), filename=upload.name or "")
-    job = ClassificationJob.objects.create(owner_id=owner.pk, photo=photo)
+    job = ClassificationJob(owner_id=owner.pk, photo=photo)
+    if box is not None:
+        job.region_x, job.region_y, job.region_w, job.region_h = box
+    job.save()
     queue.job_send_on_commit(job.pk)
     return job
 
@@ -26,7 +35,7 @@ class RegionRefused(Refused):
         super().__init__(code, message)
 
 
-def region_check(region: list[float] | tuple[float, ...]) -> list[float]:
+def region_check(region: Sequence[float] | None) -> list[float]:
     """A user's box as normalised x, y, w, h inside the photo, of some size; refused otherwise."""
     try:
         x, y, w, h = (float(v) for v in region)
@@ -41,7 +50,7 @@ def region_check(region: list[float] | tuple[float, ...]) -> list[float]:
 
 @transaction.atomic
 def classification_of_region(
-    *, owner: AbstractBaseUser, photo: Photo, region: list[float] | tuple[float, ...]
+    *, owner: AbstractBaseUser, photo: Photo, region: Sequence[float] | None
 ) -> ClassificationJob:
     """A new job on the same photo that names only ``region``; earlier jobs and predictions stay."""
     x, y, w, h = region_check(region)

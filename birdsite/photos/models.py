@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -92,6 +94,14 @@ class ClassificationJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def sighting(self) -> Any:
+        """The sighting of the photo's best bird (``prefetch_related("sightings")`` saves the query)."""
+        cached = getattr(self, "_prefetched_objects_cache", {}).get("sightings")
+        if cached is not None:
+            return min(cached, key=lambda s: s.bird, default=None)
+        return self.sightings.order_by("bird").first() if self.pk else None
 
     @property
     def region(self) -> list[float] | None:

@@ -22,14 +22,25 @@ def jobs_for(*, user: AbstractBaseUser) -> QuerySet[ClassificationJob]:
     return ClassificationJob.objects.filter(owner_id=user.pk).select_related("photo")
 
 
-def current_predictions(job: ClassificationJob) -> list[Prediction]:
-    """The predictions of the model version that last finished this job, best first."""
+def current_birds(job: ClassificationJob) -> dict[int, list[Prediction]]:
+    """Per bird of the photo (0 = the best one), the predictions of the model version that last finished
+    this job, best first."""
     if not job.model_version:
-        return []
+        return {}
     prefetched = getattr(job, "_prefetched_objects_cache", {}).get("predictions")
     if prefetched is not None:  # a list page prefetched them: no query per job
-        return sorted((p for p in prefetched if p.model_version == job.model_version), key=lambda p: p.rank)
-    return list(job.predictions.filter(model_version=job.model_version).order_by("rank"))
+        rows = [p for p in prefetched if p.model_version == job.model_version]
+    else:
+        rows = list(job.predictions.filter(model_version=job.model_version))
+    birds: dict[int, list[Prediction]] = {}
+    for row in sorted(rows, key=lambda p: (p.bird, p.rank)):
+        birds.setdefault(row.bird, []).append(row)
+    return birds
+
+
+def current_predictions(job: ClassificationJob) -> list[Prediction]:
+    """The best bird's predictions of the model version that last finished this job, best first."""
+    return current_birds(job).get(0, [])
 
 
 def job_wait(*, job: ClassificationJob, timeout: float, max_interval: float = 0.5) -> ClassificationJob:
@@ -66,6 +77,34 @@ def job_verdict(job: ClassificationJob, predictions: list[Prediction]) -> str:
     return "sure" if predictions[0].confidence >= settings.CONFIDENCE_THRESHOLD else "unsure"
 
 
+def prediction_payload(p: Prediction) -> dict[str, Any]:
+    return {
+        "rank": p.rank,
+        "label": p.label,
+        "common_name": p.common_name,
+        "scientific_name": p.scientific_name,
+        "confidence": p.confidence,
+        **describe(p.confidence, p.label),
+        "wikipedia_url": p.wikipedia_url,
+        "ebird_code": p.ebird_code or None,
+        "species_url": reverse("sightings:species", args=[p.label]),
+    }
+
+
+def birds_payload(job: ClassificationJob) -> list[dict[str, Any]]:
+    """Each bird found in the photo: its box (normalised x, y, w, h; None for the whole photo), its bird
+    score and its predictions, best first."""
+    return [
+        {
+            "bird": bird,
+            "box": rows[0].box,
+            "bird_score": rows[0].bird_score,
+            "predictions": [prediction_payload(p) for p in rows],
+        }
+        for bird, rows in current_birds(job).items()
+    ]
+
+
 def job_payload(job: ClassificationJob) -> dict[str, Any]:
     predictions = current_predictions(job)
     sighting_id = getattr(getattr(job, "sighting", None), "pk", None) if job.is_finished else None
@@ -87,18 +126,8 @@ def job_payload(job: ClassificationJob) -> dict[str, Any]:
         "image_url": reverse("photos:image", args=[job.photo_id]),
         "thumbnail_url": reverse("photos:thumbnail", args=[job.photo_id]),
         "sighting_url": reverse("sightings:detail", args=[sighting_id]) if sighting_id else None,
-        "predictions": [
-            {
-                "rank": p.rank,
-                "label": p.label,
-                "common_name": p.common_name,
-                "scientific_name": p.scientific_name,
-                "confidence": p.confidence,
-                **describe(p.confidence, p.label),
-                "wikipedia_url": p.wikipedia_url,
-                "ebird_code": p.ebird_code or None,
-                "species_url": reverse("sightings:species", args=[p.label]),
-            }
-            for p in predictions
-        ],
+        "predictions": [prediction_payload(p) for p in predictions],
+        "birds": birds_payload(job),
+        "region": job.region,
+        "region_url": reverse("photos:job-region", args=[job.pk]),
     }

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from birdsite.photos.models import ClassificationJob, Prediction
 from birdsite.review.models import ReviewDecision
+from birdsite.sightings.models import Sighting
 
 Verdict = ReviewDecision.Verdict
 
@@ -61,15 +62,16 @@ def review_queue(*, reviewer: AbstractBaseUser, filters: QueueFilters | None = N
             decided=Exists(decided),
         )
         .filter(decided=False, top1_confidence__isnull=False)
-        .select_related("photo", "owner", "sighting")
+        .select_related("photo", "owner")
+        .prefetch_related("sightings")
     )
     if filters.model_version:
         qs = qs.filter(model_version=filters.model_version)
+    best_bird = Sighting.objects.filter(job=OuterRef("pk"), bird=0)  # the sighting the review judges
     if filters.species:
-        qs = qs.filter(Q(top1_label=filters.species) | Q(sighting__species_key=filters.species))
+        qs = qs.filter(Q(top1_label=filters.species) | Exists(best_bird.filter(species_key=filters.species)))
     if filters.disputed:
-        qs = qs.exclude(sighting__species_key="").exclude(sighting__species_key=F("top1_label"))
-        qs = qs.filter(sighting__isnull=False)
+        qs = qs.filter(Exists(best_bird.exclude(species_key="").exclude(species_key=OuterRef("top1_label"))))
     if filters.no_bird:
         qs = qs.filter(is_bird=False)
     return qs.order_by("top1_confidence", "pk")
@@ -81,7 +83,8 @@ def queue_item(*, reviewer: AbstractBaseUser, filters: QueueFilters, job_id: int
 
 
 def job_for_review(*, job_id: int) -> ClassificationJob | None:
-    return ClassificationJob.objects.select_related("photo", "owner", "sighting").filter(pk=job_id).first()
+    jobs = ClassificationJob.objects.select_related("photo", "owner").prefetch_related("sightings")
+    return jobs.filter(pk=job_id).first()
 
 
 def predictions_of(job: ClassificationJob) -> list[Prediction]:

@@ -9,9 +9,11 @@ class Sighting(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sightings")
     photo = models.ForeignKey("photos.Photo", on_delete=models.CASCADE, related_name="sightings")
-    job = models.OneToOneField(
-        "photos.ClassificationJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="sighting"
+    job = models.ForeignKey(
+        "photos.ClassificationJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="sightings"
     )
+    # Which bird of the job's photo this is (the job's predictions of the same ``bird``); 0 the best one.
+    bird = models.PositiveSmallIntegerField(default=0)
     # Catalog key (eBird code); empty means "no bird / not named yet". Names are a snapshot so
     # history reads the same after the catalog changes.
     species_key = models.CharField(max_length=64, blank=True)
@@ -29,6 +31,11 @@ class Sighting(models.Model):
 
     class Meta:
         ordering = ["-observed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "bird"], condition=models.Q(job__isnull=False), name="sighting_one_per_bird"
+            ),
+        ]
         indexes = [
             models.Index(fields=["owner", "-observed_at"], name="sighting_owner_observed"),
             models.Index(fields=["owner", "species_key"], name="sighting_owner_species"),
