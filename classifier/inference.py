@@ -8,13 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import engines, images, metrics
+from classifier import calibration, engines, images, locate, metrics, ranks
 from classifier.catalog import Catalog
+from classifier.choose import REGION_GATE, Look, choose
 from classifier.config import BATCH_SIZE, ModelConfig, Options, default_model_dir
+from classifier.locate import Locator
+
+# Photos are decoded with the shorter side at least this (JPEG: at 1/2..1/8 scale), finer only for crops.
+LOCATE_DECODE = 352
+# "unsure" flip TTA: a flipped second pass only for looks whose first top-1 confidence is below this
+# (measured on the validation split, see the model card).
+TTA_UNSURE_BELOW = 0.9
 
 
 class Classifier:
-    """A trained model: species with calibrated confidence, and whether there is a bird at all."""
+    """A trained model: where the birds are in a photo, their species with calibrated confidence, and
+    whether there is a bird at all."""
 
     def __init__(self, model_dir: Path, options: Options | None = None):
         options = options or Options()
@@ -23,38 +32,110 @@ class Classifier:
         self.model_version = self.config.version
         self.catalog = Catalog.load(model_dir / "catalog.json")
         self.batch_size = options.batch_size
-        # Flip TTA doubles the work for ~1 point top-1; options.tta overrides the model's choice.
-        self.tta_flip = self.config.tta_flip if options.tta is None else bool(options.tta)
+        # Flip TTA: "always", "never", or "unsure" (a second, flipped pass only where the first is unsure).
+        tta = options.tta if options.tta is not None else ("auto" if self.config.tta_flip else False)
+        self.tta = {True: "always", False: "never", "auto": "unsure"}[tta]
         self._engine = engines.create(
             self.config, options.engine, precision=options.precision, threads=options.threads
         )
         self.engine_name = self._engine.name
+        self.locator = Locator(
+            self.config.bird_classes,
+            engine="tensorflow" if self.engine_name == "tensorflow" else "litert",
+            threads=options.threads,
+        )
         self._lock = threading.Lock()  # one forward pass at a time; the engine already uses every core
 
-    def predict_arrays(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def tta_flip(self) -> bool:
+        return self.tta != "never"
+
+    def predict_arrays(self, batch: np.ndarray, tta: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated species probabilities and bird scores for a uint8 ``(N, 224, 224, 3)`` batch."""
-        n = len(batch)
-        inputs = np.concatenate([batch, batch[:, :, ::-1]]) if self.tta_flip else batch
+        tta = tta or self.tta
         with self._lock:
-            species, imagenet_logits = self._engine(inputs)
-        if self.tta_flip:
-            species = (species[:n] + species[n:]) / 2
-            imagenet_logits = imagenet_logits[:n]
-        probs = metrics.softmax(species, self.config.temperature)
+            species, imagenet_logits = self._engine(batch) if len(batch) else _empty(self.config)
+            if tta == "always":
+                species = (species + self._engine(batch[:, :, ::-1])[0]) / 2
+            elif tta == "unsure" and len(batch):
+                first = metrics.softmax(species, self.config.temperature).max(axis=1)
+                unsure = np.flatnonzero(first < TTA_UNSURE_BELOW)
+                if len(unsure):
+                    species = species.copy()
+                    species[unsure] = (species[unsure] + self._engine(batch[unsure][:, :, ::-1])[0]) / 2
+        probs = calibration.for_model(self.config.path)(species)  # per-group temperatures (model card)
         bird_scores = metrics.softmax(imagenet_logits)[:, list(self.config.bird_classes)].sum(axis=1)
         return probs, bird_scores
 
-    def predict(self, items: Sequence[images.ImageInput], top_k: int = 5) -> list[dict]:
-        """One result per image, in order. Raises ``InvalidImage`` if any input cannot be decoded;
-        callers that must not lose the rest decode with ``open_image`` first."""
+    def predict(
+        self,
+        items: Sequence[images.ImageInput],
+        top_k: int = 5,
+        regions: Sequence[Sequence[float] | None] | None = None,
+    ) -> list[dict]:
+        """One result per image, in order (the shape is in the README and ``classifier/inference.py``).
+
+        ``regions``: per image, a user box ``[x, y, w, h]`` in 0..1 to name instead of locating, or None.
+        Raises ``InvalidImage`` if any input cannot be decoded (callers that must not lose the rest decode
+        with ``open_image`` first), ``ValueError`` for a region that is empty or outside the photo."""
+        if regions is not None and len(regions) != len(items):
+            raise ValueError(f"{len(regions)} regions for {len(items)} images")
         results: list[dict] = []
         for start in range(0, len(items), self.batch_size):
-            batch = images.load_batch(list(items[start : start + self.batch_size]))
-            probs, bird_scores = self.predict_arrays(batch)
-            results += [self._result(p, float(b), top_k) for p, b in zip(probs, bird_scores, strict=True)]
+            chunk = list(items[start : start + self.batch_size])
+            boxes = list(regions[start : start + len(chunk)]) if regions is not None else [None] * len(chunk)
+            results += self._predict_chunk(chunk, boxes, top_k)
         return results
 
-    def _result(self, probs: np.ndarray, bird_score: float, top_k: int) -> dict:
+    def _predict_chunk(
+        self, items: list[images.ImageInput], user_boxes: list[Sequence[float] | None], top_k: int
+    ) -> list[dict]:
+        user = [None if box is None else locate.valid_region(list(box)) for box in user_boxes]
+        photos = [images.open_photo(item, min_size=LOCATE_DECODE) for item in items]
+        plans: list[list[images.Box]] = []  # per photo, the boxes to name: the whole (or user's) first
+        arrays: list[np.ndarray] = []
+        for photo, box in zip(photos, user, strict=True):
+            if box is not None:
+                plans.append([box])
+                arrays.append(photo.crops([box]))
+                continue
+            found = [c.box for c in self.locator(photo.image)]
+            plans.append([images.WHOLE, *found])
+            crops = [locate.crop_box(b, photo.size) for b in found]
+            arrays.append(np.concatenate([photo.whole()[None], photo.crops(crops)]))
+        probs, bird_scores = self.predict_arrays(np.concatenate(arrays))
+        results, at = [], 0
+        for plan, box in zip(plans, user, strict=True):
+            gates = [self.config.bird_threshold] + [max(self.config.bird_threshold, REGION_GATE)] * (
+                len(plan) - 1
+            )
+            looks = [Look(b, probs[at + i], float(bird_scores[at + i]), gates[i]) for i, b in enumerate(plan)]
+            at += len(plan)
+            chosen = looks if box is not None else choose(looks[0], looks[1:])
+            results.append(self._result(chosen, top_k))
+        return results
+
+    def _result(self, looks: list[Look], top_k: int) -> dict:
+        birds = [self._bird(look, top_k) for look in looks]
+        best = birds[0]
+        return {
+            "model_version": self.model_version,
+            "is_bird": any(b["is_bird"] for b in birds),
+            "bird_score": best["bird_score"],
+            "predictions": best["predictions"],
+            "birds": birds,
+        }
+
+    def _bird(self, look: Look, top_k: int) -> dict:
+        return {
+            "box": [round(float(v), 6) for v in look.box],
+            "bird_score": round(look.bird_score, 6),
+            "is_bird": look.passes,
+            "predictions": self.top_k(look.probs, top_k),
+            "answer": ranks.answer(look.probs, self.config.classes, self.catalog),
+        }
+
+    def top_k(self, probs: np.ndarray, top_k: int) -> list[dict]:
         predictions = []
         for index in np.argsort(-probs)[:top_k]:
             species = self.catalog[self.config.classes[index]]
@@ -66,14 +147,16 @@ class Classifier:
                     "confidence": round(float(probs[index]), 6),
                     "wikipedia_url": species.wikipedia_url,
                     "ebird_code": species.ebird_code,
+                    "rank": species.rank,
                 }
             )
-        return {
-            "is_bird": bird_score >= self.config.bird_threshold,
-            "bird_score": round(bird_score, 6),
-            "predictions": predictions,
-            "model_version": self.model_version,
-        }
+            if species.training_photos is not None:  # models trained before it was counted lack it
+                predictions[-1]["training_photos"] = species.training_photos
+        return predictions
+
+
+def _empty(config: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
+    return np.empty((0, len(config.classes))), np.empty((0, 1000))
 
 
 def load(

@@ -50,7 +50,9 @@ def test_it_names_held_out_cub_birds_far_better_than_chance(shipped_classifier, 
 @pytest.mark.shared
 def test_it_returns_the_documented_fields_best_first(shipped_classifier, bird_photo):
     [result] = shipped_classifier.predict([bird_photo.read_bytes()], top_k=5)
-    assert set(result) == {"is_bird", "bird_score", "predictions", "model_version"}
+    assert set(result) == {"is_bird", "bird_score", "predictions", "model_version", "birds"}
+    assert {"box", "bird_score", "is_bird", "predictions"} <= set(result["birds"][0])
+    assert set(result["birds"][0]) <= {"box", "bird_score", "is_bird", "predictions", "answer"}
     assert result["model_version"] == shipped_classifier.model_version
     assert len(result["predictions"]) == 5
     assert all(set(p) == FIELDS for p in result["predictions"])
@@ -112,7 +114,7 @@ def test_the_command_line_prints_one_json_object_per_image_and_survives_a_broken
     assert result.returncode == 0, result.stderr[-2000:]
     first, second = [json.loads(line) for line in result.stdout.splitlines()]
     assert first["path"] == str(broken) and "not a readable image" in first["error"]
-    assert set(second) == {"path", "is_bird", "bird_score", "predictions", "model_version"}
+    assert set(second) == {"path", "is_bird", "bird_score", "predictions", "model_version", "birds"}
     assert len(second["predictions"]) == 3
     assert "Traceback" not in result.stderr
 
