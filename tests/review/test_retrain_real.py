@@ -6,6 +6,7 @@ Small on purpose: four species, 20 photos each, cached features, a few epochs.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -103,7 +104,13 @@ def test_retraining_on_a_small_real_set_produces_a_candidate_with_metrics(
     metrics = row.metrics
     assert metrics["held_out"]["cub100"]["n"] == 12 and metrics["base_held_out"]["cub100"]["n"] == 12
     assert metrics["corrections"] == {"used": 2, "unknown_label": 0, "held_out_photo": 1, "unreadable": 0}
-    assert 0 <= metrics["overall"]["top1"] <= 1 and metrics["held_out_set"]
+    assert metrics["held_out_set"]
+    # The numbers are the photo-weighted held-out figures, and the model learnt the four species: on
+    # held-out photos it names far more than chance (0.25) right, and about as many as the model it
+    # replaces (the same recipe, plus two reviewed photos).
+    assert metrics["overall"]["top1"] == pytest.approx(selectors.overall(metrics["held_out"])["top1"])
+    assert metrics["overall"]["top1"] >= 0.6, metrics["overall"]
+    assert metrics["overall"]["top1"] >= metrics["base_overall"]["top1"] - 0.25, metrics
     assert json.loads((Path(row.directory) / "config.json").read_text())["data"]["extra_samples"] == 2
     check = selectors.promotion_check(row, base)
     assert check.reference == pytest.approx(metrics["base_overall"])
@@ -145,7 +152,9 @@ def test_promotion_switches_a_running_worker_and_rollback_restores_it(
         "-n",
         f"{queue}-registry@%h",
     ]
-    env = live_env(live_media_root, MODEL_PRELOAD="true", MODEL_CHECK_SECONDS="0.5")
+    # Every task looks the active version up (one indexed query): a promotion is seen by the next job,
+    # so nothing has to wait for a check interval to pass.
+    env = live_env(live_media_root, MODEL_PRELOAD="true", MODEL_CHECK_SECONDS="0")
     import sys
 
     worker = start(
@@ -168,14 +177,13 @@ def test_promotion_switches_a_running_worker_and_rollback_restores_it(
         services.model_version_promote(
             version=new, user=staff, force=not check.allowed, reason="" if check.allowed else "test"
         )
-        time.sleep(1.0)  # > MODEL_CHECK_SECONDS
         after = classify(31)
         assert after.model_version == "retrained-small"
         assert set(after.predictions.values_list("model_version", flat=True)) == {"retrained-small"}
         services.model_version_rollback(user=staff)
-        time.sleep(1.0)
         assert classify(32).model_version == "base-small"
         assert worker.process.poll() is None  # the same process all along
-        assert worker.text().count("loaded in") == 3
+        loads = re.findall(r"model (\S+) loaded in", worker.text())
+        assert loads == ["base-small", "retrained-small", "base-small"]
     finally:
         worker.stop()
