@@ -22,6 +22,7 @@ PUBLIC = {
     "login",
     "signup",
     "logout",
+    "api:root",
     "api:token-obtain",
     "api:schema",
     "api:docs",
