@@ -33,7 +33,7 @@ def send(name: str, args: Sequence[Any], *, countdown: float | None = None) -> b
         app.send_task(name, args=list(args), countdown=countdown)
     except (BrokerError, OSError) as exc:
         log.warning(
-            "%s%s stored but not sent (broker unreachable: %s); the sweeper sends it", name, args, exc
+            "%s%s stored but not queued (broker unreachable: %s); the sweeper sends it", name, args, exc
         )
         return False
     return True
