@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 CEILING_IMAGES_PER_SECOND = 120.0  # issue 7: 2 cores × ~135 GFLOP/s fp32 / ~1.1 GFLOP per image
 SHARED_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "birds" / "cub100"
 
@@ -61,12 +63,69 @@ def summary(latencies: list[float], images_per_call: int) -> dict:
     }
 
 
-def beside(result: dict, baseline_images_per_s: float) -> dict:
+def beside(result: dict, baseline_images_per_s: float, ceiling: float = CEILING_IMAGES_PER_SECOND) -> dict:
     return {
         **result,
         "x_baseline": round(result["images_per_s"] / baseline_images_per_s, 2),
-        "of_ceiling": round(result["images_per_s"] / CEILING_IMAGES_PER_SECOND, 2),
+        "of_ceiling": round(result["images_per_s"] / ceiling, 2),
     }
+
+
+def sgemm_gflops(n: int = 2048, seconds: float = 2.0, rounds: int = 3) -> dict:
+    """Single-precision matrix multiply with NumPy's BLAS on every core it uses: the best of ``rounds``.
+
+    The BLAS kernel is whatever OpenBLAS picked for this CPU (``architecture``); ``OPENBLAS_CORETYPE``
+    could force another, and is left as the environment has it (never set by the benches or tests).
+    """
+    import numpy as np
+
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    b = a.T.copy()
+    a @ b
+    best = 0.0
+    for _ in range(rounds):
+        calls, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            a @ b
+            calls += 1
+        best = max(best, 2 * n**3 * calls / (time.perf_counter() - started) / 1e9)
+    info: dict = {
+        "gflops": round(best, 1),
+        "n": n,
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
+    }
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = next((p for p in threadpool_info() if p.get("user_api") == "blas"), {})
+        info |= {
+            "blas": blas.get("internal_api"),
+            "architecture": blas.get("architecture"),
+            "threads": blas.get("num_threads"),
+        }
+    except ImportError:
+        pass
+    return info
+
+
+def keras_flops(model) -> int:
+    """Floating-point operations (2 per multiply-add) of one image through a Keras model, nested models
+    included: convolutions, depthwise convolutions and matrix products; the rest is negligible."""
+    total = 0
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            total += keras_flops(layer)
+            continue
+        kernel = getattr(layer, "depthwise_kernel", None)
+        if kernel is None:
+            kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            continue
+        size = int(np.prod(kernel.shape))
+        shape = layer.output.shape
+        spatial = int(np.prod(shape[1:-1])) if len(shape) == 4 else 1
+        total += 2 * size * spatial
+    return total
 
 
 def peak_rss_mb() -> float:

@@ -5,7 +5,7 @@ Static (post-training) quantization: weights int8 per channel, activations int8 
 measurably matter (held-out test split of 2026.11.29-mnv1-b13, 1,293 photos, no TTA, top-1 agreement with
 float LiteRT): everything int8 agrees on 90.4 %; the cosine species head in float alone, 90.3 %; that
 plus the first convolution block (conv1, conv_dw_1, conv_pw_1: 6 % of the multiply-adds) in float, 95.4 %.
-More float (the first three blocks, every depthwise layer, or block 13 of both branches) stayed at
+More float (the first three blocks, every depthwise layer, or the species branch's block 13) stayed at
 95.5–96.1 %: the rest of the error is spread over the int8 pointwise layers.
 
 The check compares the candidate with the float LiteRT engine on the model's labelled held-out photos
