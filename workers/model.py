@@ -7,9 +7,11 @@ Tests replace it with ``set_classifier(fake)``; TensorFlow is imported only by t
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -73,7 +75,16 @@ def _load_wanted(wanted: str | None) -> Any | None:
     return fallback
 
 
+def _quiet_gpu_probe() -> None:
+    """TensorFlow logs a CUDA ``cuInit`` error on every start of a host with no GPU; only level 3 and no
+    visible device silence it. A host with an NVIDIA driver keeps TensorFlow's defaults."""
+    if not Path("/dev/nvidiactl").exists():
+        os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
 def _load(model_dir: str | None) -> Any:
+    _quiet_gpu_probe()
     import classifier
 
     started = time.monotonic()
