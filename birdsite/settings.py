@@ -250,22 +250,14 @@ REDIS_URL = env_optional("REDIS_URL")
 # Throttle counters (birdsite/ratelimits.py) must be shared by every process: Redis, else the database
 # (`manage.py createcachetable`, which `make run` does).
 _CACHE_PREFIX = env_str("CACHE_PREFIX", "birdsite")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": _CACHE_PREFIX,
-        }
+_CACHE = ("redis.RedisCache", REDIS_URL) if REDIS_URL else ("db.DatabaseCache", "birdsite_cache")
+CACHES = {
+    "default": {
+        "BACKEND": f"django.core.cache.backends.{_CACHE[0]}",
+        "LOCATION": _CACHE[1],
+        "KEY_PREFIX": _CACHE_PREFIX,
     }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "birdsite_cache",
-            "KEY_PREFIX": _CACHE_PREFIX,
-        }
-    }
+}
 
 CELERY_BROKER_URL = (
     env_optional("CELERY_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
@@ -291,9 +283,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ROUTES = ("workers.routing.route_task",)
 GPU_QUEUE_ENABLED = env_bool("BIRDSITE_GPU_QUEUE", False)
 # --- Retrain queue and the embedded broker's polling (issue 11; workers/retrain_tasks.py, serve.py) ------
-# Retraining has its own queue, read by its own worker (`make run` starts one; docker-compose.yml's
-# retrain-worker): a long training never keeps uploads "waiting for a worker". Routed here so the code
-# that sends tasks (birdsite/classification/queue.py) names no queue.
+# Retraining has its own queue and worker (`make run`, compose's retrain-worker), so a long training never
+# keeps uploads waiting; routed here, so the sending code (classification/queue.py) names no queue.
 RETRAIN_QUEUE = env_str("RETRAIN_QUEUE", "birdsite-retrain")
 if RETRAIN_QUEUE == CELERY_TASK_DEFAULT_QUEUE:
     raise ImproperlyConfigured(f"RETRAIN_QUEUE={RETRAIN_QUEUE!r} must differ from CELERY_QUEUE")
@@ -312,9 +303,8 @@ if CELERY_BROKER_URL.startswith("sqla+sqlite:") and not (env_optional("CELERY_BR
 # reads no environment. tensorflow | litert | int8 | auto (the fastest engine that passes its parity check).
 BIRDSITE_ENGINE = env_choice("BIRDSITE_ENGINE", "auto", ("auto", "litert", "int8", "tensorflow"))
 # LiteRT's float precision (float16 halves the model file; the parity check still decides).
-BIRDSITE_LITERT_PRECISION = env_choice(
-    "BIRDSITE_LITERT_PRECISION", "float32", ("float32", "float16", "dynamic-int8")
-)
+_PRECISIONS = ("float32", "float16", "dynamic-int8")
+BIRDSITE_LITERT_PRECISION = env_choice("BIRDSITE_LITERT_PRECISION", "float32", _PRECISIONS)
 # Threads of the inference engine; 0: one per core.
 BIRDSITE_THREADS = env_int("BIRDSITE_THREADS", 0, minimum=0)
 # Test-time flip: default (the model's own choice), auto (only when the first pass is unsure), on, off.
@@ -341,19 +331,15 @@ JOB_LEASE_RENEW_SECONDS = env_float("JOB_LEASE_RENEW_SECONDS", 5.0)
 if not 0 < JOB_LEASE_RENEW_SECONDS < JOB_LEASE_SECONDS:
     raise ImproperlyConfigured("JOB_LEASE_RENEW_SECONDS must be above 0 and below JOB_LEASE_SECONDS")
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 600, minimum=10)
-# The sweeper (workers/sweeper.py, run by `celery beat`) every SWEEP_INTERVAL_SECONDS: RUNNING jobs past
-# JOB_STALE_SECONDS go back to PENDING, and PENDING jobs older than SWEEP_PENDING_SECONDS are queued again
-# when the broker's queues are empty (they never reached it, or it lost them), or when older than
-# SWEEP_PENDING_MAX_SECONDS in any case.
+# The sweeper (`celery beat` → workers.sweep, every SWEEP_INTERVAL_SECONDS): expired leases go back to
+# PENDING; PENDING jobs older than SWEEP_PENDING_SECONDS are sent again while the queues are empty (their
+# message never reached the broker, or it lost them), and older than SWEEP_PENDING_MAX_SECONDS in any case.
 SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 60.0)
 SWEEP_PENDING_SECONDS = env_float("SWEEP_PENDING_SECONDS", 60.0)
 SWEEP_PENDING_MAX_SECONDS = env_float("SWEEP_PENDING_MAX_SECONDS", 3600.0)
+_EVERY = SWEEP_INTERVAL_SECONDS
 CELERY_BEAT_SCHEDULE = {
-    "sweep-unfinished-jobs": {
-        "task": "workers.sweep",
-        "schedule": SWEEP_INTERVAL_SECONDS,
-        "options": {"expires": SWEEP_INTERVAL_SECONDS},
-    },
+    "sweep": {"task": "workers.sweep", "schedule": _EVERY, "options": {"expires": _EVERY}}
 }
 # celery beat's state, and the file it touches on every tick (its docker-compose healthcheck).
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -391,16 +377,13 @@ BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
 RETENTION_ORIGINALS_DAYS = env_int("RETENTION_ORIGINALS_DAYS", 0, minimum=0)
 RETENTION_BEST_PER_SPECIES = env_int("RETENTION_BEST_PER_SPECIES", 0, minimum=0)
 
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "birdsite")},
-        }
-    }
-else:
-    # One process only: the worker cannot reach the page, which then falls back to polling.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Without Redis, one process only: the worker cannot reach the page, which then falls back to polling.
+_CHANNELS = {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "birdsite")}
+CHANNEL_LAYERS = {
+    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": _CHANNELS}
+    if REDIS_URL
+    else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+}
 
 LOGGING = {
     "version": 1,
