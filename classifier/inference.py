@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import calibration, engines, images, locate, metrics, ranks
+from classifier import calibration, images, locate, metrics, ranks, serving
 from classifier.catalog import Catalog
 from classifier.choose import REGION_GATE, Look, choose
 from classifier.config import BATCH_SIZE, ModelConfig, Options, default_model_dir
@@ -35,7 +35,7 @@ class Classifier:
         # Flip TTA: "always", "never", or "unsure" (a second, flipped pass only where the first is unsure).
         tta = options.tta if options.tta is not None else ("auto" if self.config.tta_flip else False)
         self.tta = {True: "always", False: "never", "auto": "unsure"}[tta]
-        self._engine = engines.create(
+        self._engine = serving.create(
             self.config, options.engine, precision=options.precision, threads=options.threads
         )
         self.engine_name = self._engine.name

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifier import engines, images, quantize
+from classifier import engines, images, quantize, serving
 
 BIRD_CLASSES = [*range(7, 25), *range(80, 101), *range(127, 147)]
 
@@ -44,42 +44,42 @@ def fake_engines(monkeypatch):
 
 
 def test_by_default_the_service_runs_on_litert_when_it_matches_tensorflow(fake_engines):
-    assert engines.create(config=None).name == "litert"
+    assert serving.create(config=None).name == "litert"
 
 
 def test_auto_falls_back_to_tensorflow_when_litert_does_not_match(fake_engines):
     fake_engines["report"] = {"ok": False, "max_prob_diff": 0.2}
-    assert engines.create(config=None).name == "tensorflow"
+    assert serving.create(config=None).name == "tensorflow"
 
 
 def test_auto_falls_back_to_tensorflow_when_litert_cannot_load(fake_engines):
     fake_engines["error"] = ImportError("no ai_edge_litert")
-    assert engines.create(config=None).name == "tensorflow"
+    assert serving.create(config=None).name == "tensorflow"
 
 
 @pytest.mark.parametrize("name", ["tensorflow", "litert", "auto"])
 def test_the_engine_is_the_one_asked_for(fake_engines, name):
-    assert engines.create(config=None, requested=name.upper()).name == ("litert" if name == "auto" else name)
+    assert serving.create(config=None, requested=name.upper()).name == ("litert" if name == "auto" else name)
 
 
 def test_litert_runs_on_the_threads_asked_for(fake_engines):
-    assert engines.create(config=None, requested="litert", threads=3).num_threads == 3
+    assert serving.create(config=None, requested="litert", threads=3).num_threads == 3
 
 
 def test_the_environment_does_not_choose_the_engine_of_the_library(fake_engines, monkeypatch):
     monkeypatch.setenv("BIRDSITE_ENGINE", "tensorflow")
-    assert engines.create(config=None).name == "litert"
+    assert serving.create(config=None).name == "litert"
 
 
 def test_an_unknown_engine_name_is_refused_with_the_choices(fake_engines):
     with pytest.raises(engines.EngineError, match="auto"):
-        engines.create(config=None, requested="onnx")
+        serving.create(config=None, requested="onnx")
 
 
 def test_asking_for_litert_explicitly_never_silently_gives_tensorflow(fake_engines):
     fake_engines["error"] = ImportError("no ai_edge_litert")
     with pytest.raises(ImportError):
-        engines.create(config=None, requested="litert")
+        serving.create(config=None, requested="litert")
 
 
 # --- the real engines on real photos -------------------------------------------------------------
@@ -171,7 +171,7 @@ def test_a_converted_model_is_reused_from_the_cache_without_tensorflow(converted
     monkeypatch.setattr(quantize, "int8_dot_product", lambda: None)
     again, again_report = engines.ensure_litert_model(model_config)
     assert again == path and again_report == report
-    assert engines.create(model_config, "auto").name == "litert"
+    assert serving.create(model_config, "auto").name == "litert"
 
 
 def test_the_cache_key_changes_with_the_trained_weights_and_the_precision(tmp_path):

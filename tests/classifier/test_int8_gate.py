@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from classifier import engines, quantize
+from classifier import engines, quantize, serving
 
 CLASSES = 20
 BIRDS = (0, 1, 2)
@@ -166,13 +166,13 @@ def one_warning(caplog) -> logging.LogRecord:
 
 
 def test_auto_serves_int8_once_it_passed_its_parity_check(gate):
-    assert engines.create(config=None).name == "int8"
+    assert serving.create(config=None).name == "int8"
 
 
 def test_auto_falls_back_to_float_litert_when_int8_fails_parity_and_says_why(gate, caplog):
     gate["int8"] = {"ok": False, "reasons": ["top-1 agrees with float on 95.4% < 98%"], "top1_agree": 0.954}
     with caplog.at_level(logging.INFO):
-        served = engines.create(config=None)
+        served = serving.create(config=None)
     assert served.name == "litert" and served.path == Path("/f.tflite")
     assert "95.4% < 98%" in one_warning(caplog).getMessage()
 
@@ -180,41 +180,41 @@ def test_auto_falls_back_to_float_litert_when_int8_fails_parity_and_says_why(gat
 def test_auto_falls_back_to_float_when_the_labelled_photos_are_absent(gate, caplog):
     gate["error"] = quantize.NoPhotos("no labelled photos at /nowhere/cub100")
     with caplog.at_level(logging.INFO):
-        assert engines.create(config=None).name == "litert"
+        assert serving.create(config=None).name == "litert"
     assert "no labelled photos at /nowhere/cub100" in one_warning(caplog).getMessage()
 
 
 def test_auto_falls_back_to_float_when_the_int8_conversion_breaks(gate, caplog):
     gate["error"] = RuntimeError("converter crashed")
     with caplog.at_level(logging.INFO):
-        assert engines.create(config=None).name == "litert"
+        assert serving.create(config=None).name == "litert"
     assert "converter crashed" in one_warning(caplog).getMessage()
 
 
 def test_auto_does_not_even_convert_to_int8_where_the_cpu_has_no_int8_dot_products(gate, monkeypatch, caplog):
     monkeypatch.setattr(quantize, "int8_dot_product", lambda: None)
     with caplog.at_level(logging.INFO):
-        assert engines.create(config=None).name == "litert"
+        assert serving.create(config=None).name == "litert"
     assert gate["asked"] == 0
     assert any("no int8 dot-product" in r.getMessage() for r in caplog.records)
 
 
 def test_auto_with_another_precision_asked_for_leaves_int8_out(gate):
-    assert engines.create(config=None, precision="float16").name == "litert"
+    assert serving.create(config=None, precision="float16").name == "litert"
     assert gate["asked"] == 0
 
 
 def test_asking_for_int8_serves_it_even_where_it_failed_parity_with_a_warning(gate, monkeypatch, caplog):
     monkeypatch.setattr(quantize, "int8_dot_product", lambda: None)
     gate["int8"] = {"ok": False, "reasons": ["bird gate agrees with float on 97.0% < 99%"]}
-    assert engines.create(config=None, requested="int8").name == "int8"
+    assert serving.create(config=None, requested="int8").name == "int8"
     assert "97.0% < 99%" in one_warning(caplog).getMessage()
 
 
 def test_asking_for_int8_without_the_labelled_photos_refuses_with_the_reason(gate):
     gate["error"] = quantize.NoPhotos("no labelled photos at /nowhere/cub100")
     with pytest.raises(quantize.NoPhotos, match="/nowhere/cub100"):
-        engines.create(config=None, requested="int8")
+        serving.create(config=None, requested="int8")
 
 
 # --- the photos the check needs ---------------------------------------------------------------------
