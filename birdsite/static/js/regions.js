@@ -1,0 +1,184 @@
+/* The job page's photo: draws the boxes of the birds found, lists each bird's answer when there are
+   several, and lets the user drag a box of their own (mouse, pen or touch: pointer events) and send it
+   to "Identify this part", which starts a new job on the same photo and opens its page. */
+(function () {
+  "use strict";
+
+  var MIN_SIDE = 0.003;  // a press without a drag is not a box; the server says what is too small
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") node.textContent = attrs[key];
+      else if (key === "className") node.className = attrs[key];
+      else node.setAttribute(key, attrs[key]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  /* CSSOM, not style="": the CSP allows the one and forbids the other. */
+  function place(node, box) {
+    node.style.left = box[0] * 100 + "%";
+    node.style.top = box[1] * 100 + "%";
+    node.style.width = box[2] * 100 + "%";
+    node.style.height = box[3] * 100 + "%";
+  }
+
+  function clamp(v) { return Math.min(1, Math.max(0, v)); }
+
+  function birdsWithBoxes(job) {
+    if (job.status !== "succeeded" || !job.is_bird) return [];
+    return (job.birds || []).filter(function (b) { return b.box && b.predictions && b.predictions.length; });
+  }
+
+  /* Numbers and words come from the server's one formatter (birdsite/confidence.py). */
+  function answerText(p) { return p.confidence_text + ", " + p.confidence_words; }
+
+  function drawBirds(layer, job) {
+    layer.querySelectorAll("[data-bird-box], [data-chosen-box]").forEach(function (n) { n.remove(); });
+    if (job.region) {  // the part the user chose for this job, drawn even before (or without) an answer
+      var chosen = el("div", { className: "chosen-box", "data-chosen-box": "", title: "The part you chose" });
+      place(chosen, job.region);
+      layer.appendChild(chosen);
+    }
+    var birds = birdsWithBoxes(job);
+    var many = (job.birds || []).length > 1;
+    birds.forEach(function (b) {
+      var top = b.predictions[0];
+      var box = el("div", { className: "bird-box", "data-bird-box": String(b.bird) });
+      box.setAttribute("title", (many ? "Bird " + (b.bird + 1) + ": " : "") + top.common_name + " — " + answerText(top));
+      if (many) box.appendChild(el("span", { className: "bird-box-number", "aria-hidden": "true", text: String(b.bird + 1) }));
+      place(box, b.box);
+      layer.appendChild(box);
+    });
+  }
+
+  function listBirds(list, job) {
+    list.replaceChildren();
+    var birds = job.status === "succeeded" && job.is_bird ? (job.birds || []) : [];
+    if (birds.length < 2) { list.hidden = true; return; }
+    list.appendChild(el("h2", { text: birds.length + " birds in this photo" }));
+    var ol = el("ol", { className: "bird-list", "data-birds": "" });
+    birds.forEach(function (b) {
+      var top = b.predictions[0];
+      if (!top) return;
+      ol.appendChild(el("li", { "data-bird": String(b.bird) }, [
+        el("span", { className: "bird-box-number", "aria-hidden": "true", text: String(b.bird + 1) }),
+        el("span", { className: "name" }, [
+          el("span", { className: "visually-hidden", text: "Bird " + (b.bird + 1) + ": " }),
+          el("a", { href: top.species_url, "data-bird-name": "", text: top.common_name }),
+        ]),
+        el("span", { className: "conf", "data-bird-confidence": "", text: answerText(top) }),
+      ]));
+    });
+    list.appendChild(ol);
+    list.hidden = false;
+  }
+
+  function setup(stage) {
+    var img = stage.querySelector("img");
+    var layer = stage.querySelector("[data-region-layer]");
+    var form = document.querySelector("[data-region-form]");
+    var list = document.querySelector("[data-bird-list]");
+    var errorBox = form.querySelector("[data-region-error]");
+    var button = form.querySelector("[data-identify-region]");
+    var draft = null, start = null, region = null, sending = false;
+    form.hidden = false;  // without JavaScript there is nothing to drag, so no button either
+
+    function showError(text) { errorBox.textContent = text; errorBox.hidden = !text; }
+
+    function point(event) {
+      var r = img.getBoundingClientRect();
+      return [clamp((event.clientX - r.left) / r.width), clamp((event.clientY - r.top) / r.height)];
+    }
+
+    function boxFrom(a, b) {
+      return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1])];
+    }
+
+    function drawDraft(box) {
+      if (!draft) {
+        draft = el("div", { className: "user-box", "data-user-box": "" });
+        layer.appendChild(draft);
+      }
+      place(draft, box);
+    }
+
+    stage.addEventListener("pointerdown", function (event) {
+      if (event.button !== 0 || sending) return;
+      event.preventDefault();  // no image drag, no text selection
+      stage.setPointerCapture(event.pointerId);
+      start = point(event);
+      drawDraft([start[0], start[1], 0, 0]);
+      stage.classList.add("drawing");
+    });
+    stage.addEventListener("pointermove", function (event) {
+      if (start) drawDraft(boxFrom(start, point(event)));
+    });
+    function finish(event) {
+      if (!start) return;
+      var box = boxFrom(start, point(event));
+      start = null;
+      stage.classList.remove("drawing");
+      if (box[2] < MIN_SIDE || box[3] < MIN_SIDE) {
+        if (draft) { draft.remove(); draft = null; }
+        region = null;
+        stage.dataset.region = "";
+        return;
+      }
+      region = box;
+      stage.dataset.region = box.map(function (v) { return v.toFixed(4); }).join(",");
+      drawDraft(box);
+      showError("");
+      button.focus({ preventScroll: true });
+    }
+    stage.addEventListener("pointerup", finish);
+    stage.addEventListener("pointercancel", function () {
+      start = null;
+      stage.classList.remove("drawing");
+      if (draft && !region) { draft.remove(); draft = null; }
+      else if (draft) place(draft, region);
+    });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (sending) return;
+      if (!region) { showError("Drag a box around the bird on the photo first."); return; }
+      sending = true;
+      button.disabled = true;
+      button.textContent = "Sending…";
+      showError("");
+      fetch(form.dataset.regionUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "X-CSRFToken": form.querySelector("[name=csrfmiddlewaretoken]").value,
+                   "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ region: region }),
+      }).then(function (r) {
+        return r.json().then(function (data) { return { ok: r.ok, data: data }; },
+                             function () { return { ok: false, data: {} }; });
+      }).then(function (res) {
+        if (res.ok && res.data.url) { window.location.assign(res.data.url); return; }
+        throw new Error(res.data.error || "This part could not be sent. Try again.");
+      }).catch(function (err) {
+        sending = false;
+        button.disabled = false;
+        button.textContent = "Identify this part";
+        showError(err && err.message && err.message !== "Failed to fetch" ? err.message
+          : "The server could not be reached. Try again.");
+      });
+    });
+
+    function show(job) { drawBirds(layer, job); if (list) listBirds(list, job); }
+    var data = document.getElementById("job-payload");
+    if (data) show(JSON.parse(data.textContent));
+    document.addEventListener("job:finished", function (event) { show(event.detail); });
+  }
+
+  function init() {
+    var stage = document.querySelector("[data-region-stage]");
+    if (stage && document.querySelector("[data-region-form]")) setup(stage);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,164 @@
+"""The job page draws the boxes of the birds found and lets the user drag a box of their own and
+"Identify this part": a new job on the same photo, whose page shows its answer (real worker, daphne)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions import interaction
+from selenium.webdriver.common.actions.action_builder import ActionBuilder
+from selenium.webdriver.common.actions.pointer_input import PointerInput
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.pages import log_in, screenshot, upload, wait_for_result
+from tests.fakes import jpeg_bytes
+from tests.live import shared_photo
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+PHONE, DESKTOP = (390, 844), (1280, 900)
+
+
+def open_job_page(browser, live_site, photo) -> str:
+    upload(browser, photo)
+    job_id = wait_for_result(browser, timeout=300).get_attribute("data-job-id")
+    browser.get(f"{live_site}/jobs/{job_id}/")
+    wait_for_result(browser, timeout=60)
+    return job_id
+
+
+def drag_with_mouse(browser, img, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """A real press, move and release of the mouse; points are fractions of the photo as shown."""
+    w, h = img.size["width"], img.size["height"]
+    to = [
+        (round((fx - 0.5) * w), round((fy - 0.5) * h)) for fx, fy in (start, end)
+    ]  # offsets from its centre
+    ActionChains(browser).move_to_element_with_offset(img, *to[0]).click_and_hold().move_by_offset(
+        (to[1][0] - to[0][0]) // 2, (to[1][1] - to[0][1]) // 2
+    ).move_to_element_with_offset(img, *to[1]).release().perform()
+
+
+def drag_with_finger(browser, img, start: tuple[float, float], end: tuple[float, float]) -> None:
+    rect = browser.execute_script("return arguments[0].getBoundingClientRect().toJSON()", img)
+    points = [
+        (round(rect["x"] + fx * rect["width"]), round(rect["y"] + fy * rect["height"]))
+        for fx, fy in (start, end)
+    ]
+    finger = PointerInput(interaction.POINTER_TOUCH, "finger")
+    actions = ActionBuilder(browser, mouse=finger)
+    actions.pointer_action.move_to_location(*points[0]).pointer_down()
+    actions.pointer_action.move_to_location(
+        (points[0][0] + points[1][0]) // 2, (points[0][1] + points[1][1]) // 2
+    )
+    actions.pointer_action.move_to_location(*points[1]).pointer_up()
+    actions.perform()
+
+
+FETCH_JOB = """
+const done = arguments[arguments.length - 1];
+fetch(document.querySelector('[data-result]').dataset.statusUrl, {headers: {Accept: 'application/json'}})
+  .then(r => r.json()).then(done);
+"""
+
+
+SHOW_PHOTO = "document.querySelector('[data-region-stage]').scrollIntoView({block: 'center'})"
+
+
+def payload(browser) -> dict:
+    """The job as the server has it now (the page's embedded JSON is from before the worker finished)."""
+    return browser.execute_async_script(FETCH_JOB)
+
+
+def identify_the_part(browser, old_job_id: str) -> dict:
+    """Presses the button (by keyboard focus and Enter, as the page focuses it) and waits for the new job."""
+    button = browser.find_element(By.CSS_SELECTOR, "[data-identify-region]")
+    assert browser.switch_to.active_element == button  # the drag hands the focus to the button
+    button.click()
+    WebDriverWait(browser, 30).until(lambda d: f"/jobs/{old_job_id}/" not in d.current_url)
+    result = wait_for_result(browser, timeout=300)
+    assert result.get_attribute("data-status") == "succeeded"
+    return payload(browser)
+
+
+def assert_box_drawn_at(browser, box: list[float], selector: str = "[data-bird-box]") -> None:
+    """The drawn box sits on the photo where the job's box says (within 2 % of the photo)."""
+    img = browser.find_element(By.CSS_SELECTOR, "[data-region-stage] img")
+    drawn = browser.find_element(By.CSS_SELECTOR, selector)
+    i, d = img.rect, drawn.rect
+    seen = [
+        (d["x"] - i["x"]) / i["width"],
+        (d["y"] - i["y"]) / i["height"],
+        d["width"] / i["width"],
+        d["height"] / i["height"],
+    ]
+    assert all(abs(a - b) < 0.02 for a, b in zip(seen, box, strict=True)), (seen, box)
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_user_drags_a_box_and_sees_the_answer_for_that_part(
+    browser, live_site, fake_worker, owner, tmp_path, size
+) -> None:
+    photo = tmp_path / "wide.jpg"
+    photo.write_bytes(jpeg_bytes((1200, 800)))
+    browser.set_window_size(*size)
+    log_in(browser, live_site, owner.username)
+    old = open_job_page(browser, live_site, photo)
+    stage = browser.find_element(By.CSS_SELECTOR, "[data-region-stage]")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", stage)
+    img = stage.find_element(By.TAG_NAME, "img")
+    name = "desktop" if size == DESKTOP else "phone"
+    if size == DESKTOP:
+        drag_with_mouse(browser, img, (0.2, 0.25), (0.6, 0.75))
+    else:
+        drag_with_finger(browser, img, (0.2, 0.25), (0.6, 0.75))
+    drawn = [float(v) for v in stage.get_attribute("data-region").split(",")]
+    assert all(abs(a - b) < 0.03 for a, b in zip(drawn, [0.2, 0.25, 0.4, 0.5], strict=True)), drawn
+    assert browser.find_element(By.CSS_SELECTOR, "[data-user-box]").is_displayed()
+    screenshot(browser, f"region-drawn-{name}")
+    job = identify_the_part(browser, old)
+    assert job["region"] == pytest.approx(drawn, abs=1e-3)
+    assert browser.find_element(By.CSS_SELECTOR, "[data-species]").text == "American Goldfinch"
+    assert_box_drawn_at(browser, job["region"], "[data-chosen-box]")
+    assert "part you chose" in browser.find_element(By.CSS_SELECTOR, "[data-region-form]").text
+    browser.execute_script(SHOW_PHOTO)
+    screenshot(browser, f"region-new-answer-{name}")
+
+
+def test_a_refused_region_says_why_on_the_page(browser, live_site, fake_worker, owner, tmp_path) -> None:
+    photo = tmp_path / "bird.jpg"
+    photo.write_bytes(jpeg_bytes((1200, 800)))
+    log_in(browser, live_site, owner.username)
+    open_job_page(browser, live_site, photo)
+    button = browser.find_element(By.CSS_SELECTOR, "[data-identify-region]")
+    button.click()  # no box yet
+    error = browser.find_element(By.CSS_SELECTOR, "[data-region-error]")
+    assert "Drag a box" in error.text
+    img = browser.find_element(By.CSS_SELECTOR, "[data-region-stage] img")
+    drag_with_mouse(browser, img, (0.5, 0.5), (0.507, 0.507))  # under the server's 1 % of a side
+    button.click()
+    WebDriverWait(browser, 30).until(lambda d: "Drag a box" not in error.text and error.text)
+    assert "/jobs/" in browser.current_url and error.is_displayed()
+    screenshot(browser, "region-refused")
+
+
+@pytest.mark.model
+@pytest.mark.shared
+def test_the_real_model_names_the_part_the_user_drew(browser, live_site, real_worker, owner) -> None:
+    log_in(browser, live_site, owner.username)
+    old = open_job_page(browser, live_site, shared_photo("American_Goldfinch", 3))
+    first = payload(browser)
+    if any(b["box"] for b in first["birds"]):
+        assert browser.find_elements(By.CSS_SELECTOR, "[data-bird-box]")
+    screenshot(browser, "region-real-first")
+    img = browser.find_element(By.CSS_SELECTOR, "[data-region-stage] img")
+    drag_with_mouse(browser, img, (0.1, 0.1), (0.9, 0.9))
+    job = identify_the_part(browser, old)
+    assert job["id"] != int(old) and job["region"]
+    assert browser.find_element(By.CSS_SELECTOR, "[data-species]").text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "[data-top5] li")) == 5 or job["verdict"] == "no_bird"
+    assert_box_drawn_at(browser, job["birds"][0]["box"])
+    screenshot(browser, "region-real-answer-desktop")
+    browser.set_window_size(*PHONE)
+    browser.execute_script(SHOW_PHOTO)
+    screenshot(browser, "region-real-answer-phone")
