@@ -12,6 +12,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from birdsite.photos import serving
+from birdsite.photos.models import ClassificationJob
+from birdsite.photos.selectors import current_predictions
 from birdsite.review import charts, selectors, services, stats
 from birdsite.review.access import staff_required
 from birdsite.review.models import ReviewDecision
@@ -21,6 +23,16 @@ from birdsite.sightings import catalog
 def _queue_url(filters: selectors.QueueFilters) -> str:
     query = urlencode(filters.as_query())
     return reverse("review:queue") + (f"?{query}" if query else "")
+
+
+def _judged_box(item: ClassificationJob | None) -> dict[str, float] | None:
+    """Bird 0's box of the job's current predictions as CSS percentages; None for the whole photo."""
+    rows = current_predictions(item) if item is not None else []
+    box = rows[0].box if rows else None
+    if not box:
+        return None
+    x, y, w, h = (float(v) * 100 for v in box)
+    return {"left": x, "top": y, "width": w, "height": h}
 
 
 @staff_required
@@ -36,6 +48,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filter_query": urlencode(filters.as_query()),
         "item": item,
         "predictions": selectors.predictions_of(item) if item else [],
+        "judged_box": _judged_box(item),
         "sighting": getattr(item, "sighting", None) if item else None,
         "remaining": selectors.review_queue(reviewer=request.user, filters=filters).count(),
         "versions": selectors.model_versions_seen(),
