@@ -148,8 +148,9 @@ def test_the_real_model_names_the_part_the_user_drew(browser, live_site, real_wo
     log_in(browser, live_site, owner.username)
     old = open_job_page(browser, live_site, shared_photo("American_Goldfinch", 3))
     first = payload(browser)
-    if any(b["box"] for b in first["birds"]):
-        assert browser.find_elements(By.CSS_SELECTOR, "[data-bird-box]")
+    framed = [b for b in first["birds"] if b["box"] and b["box"][2] * b["box"][3] < 0.95]
+    # a bird filling the photo gets no frame round the whole picture
+    assert len(browser.find_elements(By.CSS_SELECTOR, "[data-bird-box]")) == len(framed)
     screenshot(browser, "region-real-first")
     img = browser.find_element(By.CSS_SELECTOR, "[data-region-stage] img")
     drag_with_mouse(browser, img, (0.1, 0.1), (0.9, 0.9))
@@ -162,3 +163,39 @@ def test_the_real_model_names_the_part_the_user_drew(browser, live_site, real_wo
     browser.set_window_size(*PHONE)
     browser.execute_script(SHOW_PHOTO)
     screenshot(browser, "region-real-answer-phone")
+
+
+TWO_BIRDS = """
+const done = arguments[arguments.length - 1];
+const root = document.querySelector('[data-result]');
+fetch(root.dataset.statusUrl, {headers: {Accept: 'application/json'}}).then(r => r.json()).then(job => {
+  const bird = (n, box) => Object.assign(JSON.parse(JSON.stringify(job.birds[0])), {bird: n, box: box});
+  job.birds = [bird(0, [0.05, 0.1, 0.3, 0.4]), bird(1, [0.55, 0.45, 0.35, 0.45])];
+  job.birds[1].predictions[0].common_name = 'House Finch';
+  root.dispatchEvent(new CustomEvent('job:finished', {detail: job, bubbles: true}));
+  done();
+});
+"""
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_two_birds_get_numbered_boxes_and_an_answer_each(
+    browser, live_site, fake_worker, owner, tmp_path, size
+):
+    photo = tmp_path / "two.jpg"
+    photo.write_bytes(jpeg_bytes((1200, 800)))
+    browser.set_window_size(*size)
+    log_in(browser, live_site, owner.username)
+    open_job_page(browser, live_site, photo)
+    browser.execute_async_script(TWO_BIRDS)  # the worker's fake model finds one bird; the page is given two
+    boxes = browser.find_elements(By.CSS_SELECTOR, "[data-bird-box]")
+    assert [b.text for b in boxes] == ["1", "2"]
+    assert_box_drawn_at(browser, [0.05, 0.1, 0.3, 0.4])
+    items = browser.find_elements(By.CSS_SELECTOR, "[data-birds] li")
+    names = [i.find_element(By.CSS_SELECTOR, "[data-bird-name]").text for i in items]
+    assert names == ["American Goldfinch", "House Finch"]
+    assert items[0].find_element(By.CSS_SELECTOR, "[data-bird-confidence]").text == "91 %, very likely"
+    name = "desktop" if size == DESKTOP else "phone"
+    screenshot(browser, f"region-two-birds-{name}")
+    browser.execute_script(SHOW_PHOTO)
+    screenshot(browser, f"region-two-birds-photo-{name}")

@@ -29,7 +29,11 @@
 
   function birdsWithBoxes(job) {
     if (job.status !== "succeeded" || !job.is_bird) return [];
-    return (job.birds || []).filter(function (b) { return b.box && b.predictions && b.predictions.length; });
+    var birds = job.birds || [];
+    return birds.filter(function (b) {
+      if (!b.box || !b.predictions || !b.predictions.length) return false;
+      return birds.length > 1 || b.box[2] * b.box[3] < 0.95;  // one bird on the whole photo: no frame to draw
+    });
   }
 
   /* Numbers and words come from the server's one formatter (birdsite/confidence.py). */
