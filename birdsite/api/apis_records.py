@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -134,7 +134,9 @@ class JsonErrorsNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
     def select_parser(self, request: Any, parsers: list[Any]) -> Any:
-        return None
+        # A body sent anyway (a POST) is parsed like any other, so the CSRF check and the 405 answer it,
+        # not a 415 about its media type.
+        return DefaultContentNegotiation().select_parser(request, parsers)
 
 
 class _CsvExportApi(APIView):
