@@ -92,7 +92,7 @@ def score_held_out(model_dir: Path, samples: Sequence[Sample]) -> dict[str, dict
     features, flip averaged when the model uses it, its temperature), so the two are directly comparable.
     """
     from classifier import heads
-    from classifier.train import FeatureSet, head_logits
+    from classifier.fitting import FeatureSet, head_logits
 
     config = json.loads((Path(model_dir) / "config.json").read_text())
     classes, kind = list(config["classes"]), config["head"]

@@ -18,7 +18,8 @@ import numpy as np
 from classifier import crosscollection, heads, metrics
 from classifier.crosscollection import collection, cross_collection_split, direction, plan
 from classifier.data import Sample
-from classifier.train import FeatureSet, TrainOptions, _inputs, fit_head, head_logits, load_features
+from classifier.fitting import FeatureSet, _inputs, fit_head, head_logits, load_features
+from classifier.recipe import TrainOptions
 
 log = logging.getLogger(__name__)
 
