@@ -41,7 +41,7 @@ def plain_reason(code: str, reason: str) -> str:
 def _top_predictions(job_ids: list[int]) -> dict[int, Prediction]:
     """Each finished job's top-1 of its current model version, in one query."""
     versions = dict(ClassificationJob.objects.filter(pk__in=job_ids).values_list("pk", "model_version"))
-    tops = Prediction.objects.filter(job_id__in=job_ids, rank=1)
+    tops = Prediction.objects.filter(job_id__in=job_ids, bird=0, rank=1)
     return {p.job_id: p for p in tops if versions.get(p.job_id) == p.model_version}
 
 

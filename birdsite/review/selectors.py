@@ -38,7 +38,9 @@ class QueueFilters:
 
 
 def _top1(field: str) -> Subquery:
-    top = Prediction.objects.filter(job=OuterRef("pk"), model_version=OuterRef("model_version"), rank=1)
+    top = Prediction.objects.filter(
+        job=OuterRef("pk"), model_version=OuterRef("model_version"), bird=0, rank=1
+    )
     return Subquery(top.values(field)[:1])
 
 
@@ -88,7 +90,8 @@ def job_for_review(*, job_id: int) -> ClassificationJob | None:
 
 
 def predictions_of(job: ClassificationJob) -> list[Prediction]:
-    return list(job.predictions.filter(model_version=job.model_version).order_by("rank")[:5])
+    """The answers of the photo's best bird (the one the review judges), best first."""
+    return list(job.predictions.filter(model_version=job.model_version, bird=0).order_by("rank")[:5])
 
 
 def model_versions_seen() -> list[str]:

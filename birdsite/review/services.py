@@ -33,7 +33,7 @@ def review_decide(
         raise ReviewRejected(f"Unknown verdict {verdict!r}.")
     if job.status != ClassificationJob.Status.SUCCEEDED or not job.model_version:
         raise ReviewRejected("Only finished classifications can be reviewed.")
-    predictions = list(job.predictions.filter(model_version=job.model_version).order_by("rank"))
+    predictions = list(job.predictions.filter(model_version=job.model_version, bird=0).order_by("rank"))
     if not predictions:
         raise ReviewRejected("This classification has no predictions to review.")
     top1 = predictions[0]

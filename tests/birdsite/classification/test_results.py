@@ -89,3 +89,11 @@ def test_a_region_outside_the_photo_or_of_no_size_is_refused_with_a_stable_code(
         services.classification_of_region(owner=owner, photo=job.photo, region=region)
     assert refused.value.code == code
     assert ClassificationJob.objects.count() == 1
+
+
+def test_the_review_judges_the_best_bird_alone(owner) -> None:
+    from birdsite.review.selectors import predictions_of
+
+    job = finished_job(owner, FakeClassifier(result=two_birds()))
+    shown = predictions_of(job)
+    assert [p.rank for p in shown] == [1, 2, 3, 4, 5] and {p.bird for p in shown} == {0}
