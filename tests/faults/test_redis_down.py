@@ -58,6 +58,6 @@ def test_uploads_while_redis_is_down_are_stored_and_queued_when_it_returns(
     ledger.assert_nothing_lost(result)
     assert result.succeeded == 18
     assert web_log.count("stored but not queued") == 8
-    # The sweeper ran while they waited (its report is in the worker's log); that they were then queued and
-    # finished, once each, is what the ledger above shows.
-    assert re.search(r"'requeued': \d+,", worker_log), "the sweeper never ran"
+    # The sweeper sent them (at least one sweep reports a requeue: the 8, plus any upload still waiting for
+    # its own message when the sweep looked); that each finished once is what the ledger above shows.
+    assert re.search(r"'requeued': [1-9]\d*,", worker_log), "the sweeper did not queue them"
