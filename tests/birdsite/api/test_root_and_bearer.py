@@ -1,4 +1,4 @@
-"""The API starts at ``/api/v1/`` (resources, docs, schema) and takes ``Bearer`` tokens like ``Token`` ones."""
+"""The API starts at ``/api/v1/`` (resources, docs, schema); ``Bearer`` tokens work like ``Token`` ones."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def test_the_api_root_lists_its_resources_and_links_its_docs(anon_api) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["docs"].endswith("/api/v1/docs/") and body["schema"].endswith("/api/v1/schema/")
-    assert {"classifications", "sightings", "species", "batches", "lifelist", "token"} <= set(body["resources"])
+    assert {"classifications", "sightings", "species", "batches", "lifelist", "token"} <= set(
+        body["resources"]
+    )
     assert body["resources"]["sightings"]["url"].endswith("/api/v1/sightings/")
     assert "review_queue" not in body["resources"]  # staff resources are listed to staff only
     for resource in body["resources"].values():  # every listed URL exists (a 404 would be JSON "not_found")
