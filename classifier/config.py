@@ -23,6 +23,7 @@ PRECISION_ENV = "BIRDSITE_LITERT_PRECISION"
 THREADS_ENV = "BIRDSITE_THREADS"
 TTA_ENV = "BIRDSITE_TTA"
 BATCH_SIZE_ENV = "BIRDSITE_BATCH_SIZE"
+DATASETS_ENV = "BIRDSITE_DATASETS"
 
 _TRUE = ("on", "true", "yes", "1")
 _FALSE = ("off", "false", "no", "0")
@@ -70,6 +71,8 @@ class Options:
     threads: int | None = None
     tta: bool | str | None = None
     batch_size: int = BATCH_SIZE
+    # The labelled photos the int8 conversion calibrates and checks on (None: ../shared beside the checkout).
+    datasets: Path | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -107,6 +110,8 @@ class Options:
             values["batch_size"] = _positive_int(BATCH_SIZE_ENV, batch)
         if (tta := get(TTA_ENV)) is not None:
             values["tta"] = parse_tta(tta, TTA_ENV)
+        if datasets := environ.get(DATASETS_ENV, "").strip():
+            values["datasets"] = Path(datasets)
         return cls(**values)  # type: ignore[arg-type]
 
 

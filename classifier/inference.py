@@ -36,7 +36,11 @@ class Classifier:
         tta = options.tta if options.tta is not None else ("auto" if self.config.tta_flip else False)
         self.tta = {True: "always", False: "never", "auto": "unsure"}[tta]
         self._engine = serving.create(
-            self.config, options.engine, precision=options.precision, threads=options.threads
+            self.config,
+            options.engine,
+            precision=options.precision,
+            threads=options.threads,
+            datasets=options.datasets,
         )
         self.engine_name = self._engine.name
         self.locator = Locator(
@@ -167,13 +171,23 @@ def load(
     threads: int | None = None,
     tta: bool | str | None = None,
     batch_size: int = BATCH_SIZE,
+    datasets: str | Path | None = None,
 ) -> Classifier:
     """Load a model directory (default: the shipped model). Slow: do it once per process.
 
     ``engine``: ``tensorflow``, ``litert`` or ``auto``; ``precision``: the LiteRT conversion; ``threads``:
     LiteRT threads (None: every core); ``tta``: flip test-time augmentation (None: the model's choice);
-    ``batch_size``: most images per forward pass. Bad values raise ``ValueError``. The environment is never
-    read here (``classifier.config.Options.from_env`` is the command line's reader).
+    ``batch_size``: most images per forward pass; ``datasets``: the folder of labelled photos the int8
+    conversion calibrates and checks on (None: ``../shared/datasets/birds`` beside the checkout). Bad
+    values raise ``ValueError``. The environment is never read here (``classifier.config.Options.from_env``
+    is the command line's reader).
     """
-    options = Options(engine=engine, precision=precision, threads=threads, tta=tta, batch_size=batch_size)
+    options = Options(
+        engine=engine,
+        precision=precision,
+        threads=threads,
+        tta=tta,
+        batch_size=batch_size,
+        datasets=Path(datasets) if datasets else None,
+    )
     return Classifier(Path(model_dir) if model_dir else default_model_dir(), options)

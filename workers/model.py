@@ -37,6 +37,7 @@ def load_options() -> dict[str, Any]:
         "threads": settings.BIRDSITE_THREADS or None,
         "tta": _TTA[settings.BIRDSITE_TTA],
         "batch_size": settings.BIRDSITE_BATCH_SIZE,
+        "datasets": settings.BIRDSITE_DATASETS,
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from classifier.config import Options
@@ -23,9 +25,17 @@ def test_every_variable_is_read_into_its_option():
             "BIRDSITE_THREADS": "3",
             "BIRDSITE_TTA": "off",
             "BIRDSITE_BATCH_SIZE": "8",
+            "BIRDSITE_DATASETS": "/data/birds",
         }
     )
-    assert options == Options(engine="tensorflow", precision="float16", threads=3, tta=False, batch_size=8)
+    assert options == Options(
+        engine="tensorflow",
+        precision="float16",
+        threads=3,
+        tta=False,
+        batch_size=8,
+        datasets=Path("/data/birds"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,3 +77,20 @@ def test_the_library_never_reads_the_serving_variables():
         if path.name != "config.py" and any(name in path.read_text() for name in names)
     ]
     assert readers == []
+
+
+def test_the_classifier_hands_its_datasets_folder_to_the_engine_choice(monkeypatch, tmp_path):
+    # The int8 conversion calibrates on these photos: a worker's BIRDSITE_DATASETS must reach it.
+    import classifier
+    from classifier import inference, serving
+
+    seen = {}
+
+    def fake_create(config, requested=None, **kwargs):
+        seen.update(kwargs)
+        raise RuntimeError("stop before loading any weights")
+
+    monkeypatch.setattr(serving, "create", fake_create)
+    with pytest.raises(RuntimeError, match="stop before"):
+        classifier.load(inference.default_model_dir(), engine="int8", datasets=tmp_path)
+    assert seen["datasets"] == tmp_path
