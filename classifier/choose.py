@@ -32,6 +32,7 @@ class Look:
     probs: np.ndarray
     bird_score: float
     gate: float  # the bird score this look needs to count as a bird
+    logits: np.ndarray | None = None  # the raw species logits (after flip), for the open-set score
 
     @property
     def passes(self) -> bool:

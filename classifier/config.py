@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from classifier.openset import OpenSet
+
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL_FILE = MODELS_DIR / "DEFAULT"  # one line: the directory name of the shipped model
 BATCH_SIZE = 32
@@ -44,6 +46,7 @@ class ModelConfig:
     tta_flip: bool
     bird_classes: tuple[int, ...]
     bird_threshold: float
+    open_set: OpenSet | None = None  # models trained before the open-set rule never answer "unknown"
 
     @classmethod
     def read(cls, model_dir: Path) -> ModelConfig:
@@ -58,6 +61,7 @@ class ModelConfig:
             tta_flip=bool(raw["tta_flip"]),
             bird_classes=tuple(raw["bird_gate"]["imagenet_classes"]),
             bird_threshold=float(raw["bird_gate"]["threshold"]),
+            open_set=OpenSet.from_config(raw),
         )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import calibration, images, locate, metrics, ranks, serving
+from classifier import calibration, images, locate, metrics, openset, ranks, serving
 from classifier.catalog import Catalog
 from classifier.choose import REGION_GATE, Look, choose
 from classifier.config import BATCH_SIZE, ModelConfig, Options, default_model_dir
@@ -56,6 +56,12 @@ class Classifier:
 
     def predict_arrays(self, batch: np.ndarray, tta: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated species probabilities and bird scores for a uint8 ``(N, 224, 224, 3)`` batch."""
+        _, probs, bird_scores = self.forward(batch, tta)
+        return probs, bird_scores
+
+    def forward(self, batch: np.ndarray, tta: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw species logits (flip-averaged where TTA applies), their calibrated probabilities, and bird
+        scores for a uint8 ``(N, 224, 224, 3)`` batch."""
         tta = tta or self.tta
         with self._lock:
             species, imagenet_logits = self._engine(batch) if len(batch) else _empty(self.config)
@@ -69,7 +75,7 @@ class Classifier:
                     species[unsure] = (species[unsure] + self._engine(batch[unsure][:, :, ::-1])[0]) / 2
         probs = calibration.for_model(self.config.path)(species)  # per-group temperatures (model card)
         bird_scores = metrics.softmax(imagenet_logits)[:, list(self.config.bird_classes)].sum(axis=1)
-        return probs, bird_scores
+        return species, probs, bird_scores
 
     def predict(
         self,
@@ -107,13 +113,16 @@ class Classifier:
             plans.append([images.WHOLE, *found])
             crops = [locate.crop_box(b, photo.size) for b in found]
             arrays.append(np.concatenate([photo.whole()[None], photo.crops(crops)]))
-        probs, bird_scores = self.predict_arrays(np.concatenate(arrays))
+        logits, probs, bird_scores = self.forward(np.concatenate(arrays))
         results, at = [], 0
         for plan, box in zip(plans, user, strict=True):
             gates = [self.config.bird_threshold] + [max(self.config.bird_threshold, REGION_GATE)] * (
                 len(plan) - 1
             )
-            looks = [Look(b, probs[at + i], float(bird_scores[at + i]), gates[i]) for i, b in enumerate(plan)]
+            looks = [
+                Look(b, probs[at + i], float(bird_scores[at + i]), gates[i], logits[at + i])
+                for i, b in enumerate(plan)
+            ]
             at += len(plan)
             chosen = looks if box is not None else choose(looks[0], looks[1:])
             results.append(self._result(chosen, top_k))
@@ -136,8 +145,16 @@ class Classifier:
             "bird_score": round(look.bird_score, 6),
             "is_bird": look.passes,
             "predictions": self.top_k(look.probs, top_k),
-            "answer": ranks.answer(look.probs, self.config.classes, self.catalog),
+            "answer": ranks.answer(look.probs, self.config.classes, self.catalog, known=self._known(look)),
         }
+
+    def _known(self, look: Look) -> openset.Known:
+        """The open-set verdict (classifier/openset.py); without a rule in the config, never unknown."""
+        rule = self.config.open_set
+        if rule is None or look.logits is None:
+            return openset.Known(score=float(look.probs.max()))
+        top = self.catalog[self.config.classes[int(np.argmax(look.probs))]]
+        return openset.judge(look.logits, look.probs, rule, top.training_photos)
 
     def top_k(self, probs: np.ndarray, top_k: int) -> list[dict]:
         predictions = []

@@ -2,7 +2,9 @@
 
 When no species is confident but one genus (or family) holds most of the probability, saying "a
 *Setophaga* warbler" is right where naming any one warbler would be a guess; iNaturalist falls back to a
-common ancestor the same way. A pure function of the calibrated probabilities and the catalog.
+common ancestor the same way. When the open-set score says the bird is probably none of the model's species
+(classifier/openset.py), the answer is "unknown" with the closest known taxa instead. A pure function of the
+calibrated probabilities, the open-set verdict and the catalog.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifier.aliases import GROUP_NAMES
+from classifier.openset import Known
 
 SPECIES_MIN = 0.6  # the site's "sure" line (CONFIDENCE_THRESHOLD): below it a species is not the answer
 HIGHER_MIN = 0.6  # mass a genus or family must hold to be answered instead
+ANSWER_KINDS = ("species", "higher_taxon", "unknown")  # the stable enum of ``answer["kind"]``
+UNKNOWN_NAME = "a species the model may not know"
+CLOSEST = 3  # known taxa an "unknown" answer lists
 
 
 @dataclass(frozen=True)
@@ -37,10 +43,47 @@ def group_masses(probs: np.ndarray, records: Sequence) -> dict[tuple[str, str], 
     return mass
 
 
-def answer(probs: np.ndarray, classes: Sequence[str], catalog, thresholds: Thresholds = Thresholds()) -> dict:
-    """The contract's ``answer``: ``kind`` "species" (also for a low-confidence top species, which the
-    page shows as "not sure") or "higher_taxon" with the genus/family holding ≥ ``thresholds.higher``."""
+def answer(
+    probs: np.ndarray,
+    classes: Sequence[str],
+    catalog,
+    thresholds: Thresholds = Thresholds(),
+    known: Known | None = None,
+) -> dict:
+    """The contract's ``answer``: ``kind`` "unknown" when ``known`` says the bird is probably no species of
+    the model's (with the ``closest`` known taxa), else "species" (also for a low-confidence top species,
+    which the page shows as "not sure") or "higher_taxon" with the genus/family holding ≥
+    ``thresholds.higher``. Every answer carries ``known_score`` (without ``known``: the top probability)."""
     records = [catalog[c] for c in classes]
+    known = known or Known(score=float(np.max(probs)))
+    if known.unknown:
+        return {**_unknown(probs, records, known), "known_score": round(known.score, 6)}
+    return {**_ranked(probs, records, thresholds), "known_score": round(known.score, 6)}
+
+
+def _unknown(probs: np.ndarray, records: Sequence, known: Known) -> dict:
+    closest = [
+        {
+            "label": records[i].key,
+            "common_name": records[i].common_name,
+            "scientific_name": records[i].scientific_name,
+            "confidence": round(float(probs[i]), 6),
+            "rank": records[i].rank,
+        }
+        for i in np.argsort(-probs)[:CLOSEST]
+    ]
+    return {
+        "kind": "unknown",
+        "rank": None,
+        "label": None,
+        "common_name": UNKNOWN_NAME,
+        "scientific_name": None,
+        "confidence": round(known.probability if known.probability is not None else 0.0, 6),
+        "closest": closest,
+    }
+
+
+def _ranked(probs: np.ndarray, records: Sequence, thresholds: Thresholds) -> dict:
     top = int(np.argmax(probs))
     best = records[top]
     if probs[top] >= thresholds.species:
