@@ -25,6 +25,7 @@ from birdsite.env import (
     env_str,
     load_dotenv,
 )
+from birdsite.media_storage import storages_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(Path(env_str("BIRDSITE_ENV_FILE", str(BASE_DIR / ".env"))))
@@ -165,11 +166,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "birdsite" / "static"]
 WHITENOISE_USE_FINDERS = True  # serve straight from the source tree; collectstatic is optional
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
-# Photos are never served from a public URL: views check the owner and stream the file.
+# Photos on disk or in S3 (MEDIA_STORAGE_URL, birdsite/media_storage.py); views check the owner, stream them.
+STORAGES = storages_from_env()
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
 # --- Uploads -------------------------------------------------------------------------------------
@@ -198,10 +196,13 @@ BATCH_ZIP_MAX_RATIO = env_int("BATCH_ZIP_MAX_RATIO", 50, minimum=1)
 BATCH_ZIP_MAX_ARCHIVE_BYTES = env_int("BATCH_ZIP_MAX_ARCHIVE_BYTES", 4 * 1024**3, minimum=1)
 
 # --- REST API (/api/v1/, birdsite/api) -----------------------------------------------------------
-# Throttle rates are "N/second|minute|hour|day"; uploads count per user and per client IP.
+# Throttle rates are "N/second|minute|hour|day"; uploads count per user and per client IP, requests and
+# photos (each file, each ZIP member; a full batch, BATCH_MAX_FILES, fits in a user's hour).
 API_THROTTLE_RATES = {
     "upload_user": env_rate("API_UPLOAD_RATE_USER", "120/hour"),
     "upload_ip": env_rate("API_UPLOAD_RATE_IP", "240/hour"),
+    "upload_photos_user": env_rate("API_UPLOAD_PHOTO_RATE_USER", "6000/hour"),
+    "upload_photos_ip": env_rate("API_UPLOAD_PHOTO_RATE_IP", "12000/hour"),
     "token_ip": env_rate("API_TOKEN_RATE_IP", "20/hour"),
 }
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20, minimum=1)
