@@ -6,7 +6,9 @@ process counts into the same window. The client is the address the trusted proxi
 never blocks anybody: throttles are a brake on abuse, not a reason to stop serving.
 
 Uploads (the photo form, the batch page and the API) all pass through :func:`upload_hit`, so one
-budget holds whichever way the photos arrive.
+budget holds whichever way the photos arrive. Two budgets: upload *requests* (a photo, a new batch) and
+*photos* (every file sent, each member of a ZIP). A batch is one request however many groups of files
+its page sends, so the largest batch (``BATCH_MAX_FILES``) fits; its photos count one by one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 from ipaddress import IPv4Address, IPv6Address, ip_address
@@ -22,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from birdsite.errors import Refused
@@ -181,20 +185,71 @@ def forget(*, key: str, period: int, now: float | None = None) -> None:
         log.warning("rate limit %s: cache unavailable, not reset", key, exc_info=True)
 
 
-def upload_hit(*, user_id: int, address: str) -> None:
-    """One upload request (a photo, a batch or a group of batch files) by ``user_id`` from ``address``.
+def take(*, key: str, rate: Rate, amount: int, now: float | None = None) -> int | None:
+    """Count ``amount`` under ``key`` unless that would go over ``rate``: then count nothing and return
+    the seconds until the window has room again. Unlike :func:`hit`, a refusal costs nothing, so a batch
+    refused near the end of the budget does not also use up what is left of it."""
+    try:
+        seen = window(key=key, period=rate.period, now=now)
+        if seen.estimate + amount > rate.count:
+            return seen.seconds_until_under(max(0, rate.count - amount))
+        current_key, _, _, timeout = _keys(key, rate.period, _now(now))
+        if not cache.add(current_key, amount, timeout=timeout):
+            cache.incr(current_key, amount)
+            cache.touch(current_key, timeout)
+    except Exception:
+        log.warning("rate limit %s: cache unavailable, not limiting", key, exc_info=True)
+    return None
 
-    Raises :class:`Throttled` when the user or the address is over its rate (``API_UPLOAD_RATE_USER``,
-    ``API_UPLOAD_RATE_IP``); the web form, the batch page and the API share these counters.
+
+def _zip_members(upload: UploadedFile) -> int:
+    """Files in a ZIP, read from its central directory only; 1 for what is no ZIP (the batch refuses it)."""
+    try:
+        with zipfile.ZipFile(upload.file) as archive:
+            return sum(not info.is_dir() for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return 1
+    finally:
+        upload.seek(0)
+
+
+def photos_in(files: Iterable[tuple[str, UploadedFile]]) -> int:
+    """Photos sent in one request's files (``(field, file)`` pairs): each file, each member of a ZIP
+    ``archive``; at least 1, since any upload request (a region of a photo too) starts a classification."""
+    return max(1, sum(_zip_members(f) if field == "archive" else 1 for field, f in files))
+
+
+def _request_files(request: Any) -> list[tuple[str, UploadedFile]]:
+    return [(field, f) for field, group in request.FILES.lists() for f in group]
+
+
+def upload_hit(*, user_id: int, address: str, photos: int = 1, new_request: bool = True) -> None:
+    """An upload by ``user_id`` from ``address``: ``photos`` photos, and one request unless ``new_request``
+    is False (a further group of files of a batch already counted).
+
+    Raises :class:`Throttled` when the user or the address is over a rate: requests
+    (``API_UPLOAD_RATE_USER``, ``API_UPLOAD_RATE_IP``) or photos (``API_UPLOAD_PHOTO_RATE_USER``,
+    ``API_UPLOAD_PHOTO_RATE_IP``). The web form, the batch page and the API share these counters.
     """
     rates = settings.API_THROTTLE_RATES
-    waits = [
-        hit(key=f"upload:user:{user_id}", rate=Rate.parse(rates["upload_user"])),
-        hit(key=f"upload:addr:{address}", rate=Rate.parse(rates["upload_ip"])),
-    ]
+    waits: list[int | None] = []
+    if new_request:
+        waits.append(hit(key=f"upload:user:{user_id}", rate=Rate.parse(rates["upload_user"])))
+        waits.append(hit(key=f"upload:addr:{address}", rate=Rate.parse(rates["upload_ip"])))
+    if not any(waits):  # a request already refused takes no photos
+        for key, rate in ((f"user:{user_id}", "upload_photos_user"), (f"addr:{address}", "upload_photos_ip")):
+            waits.append(take(key=f"upload-photos:{key}", rate=Rate.parse(rates[rate]), amount=photos))
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
         raise Throttled(UPLOAD_MESSAGE, retry_after=wait)
+
+
+def request_upload_hit(request: Any, *, new_request: bool = True) -> None:
+    """:func:`upload_hit` for a signed-in Django or DRF request, its photos counted from its files."""
+    photos = photos_in(_request_files(request))
+    upload_hit(
+        user_id=request.user.pk, address=client_address(request), photos=photos, new_request=new_request
+    )
 
 
 def throttled_response(request: HttpRequest, exc: Throttled) -> HttpResponse:
@@ -208,16 +263,24 @@ def throttled_response(request: HttpRequest, exc: Throttled) -> HttpResponse:
     return response
 
 
-def uploads_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Count each POST to a web upload view (signed-in users only: the view's login check runs first)."""
+def uploads_throttled(view: Callable[..., HttpResponse] | None = None, *, new_request: bool = True) -> Any:
+    """Count each POST to a web upload view (signed-in users only: the view's login check runs first).
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "POST" and request.user.is_authenticated:
-            try:
-                upload_hit(user_id=request.user.pk, address=client_address(request))
-            except Throttled as exc:
-                return throttled_response(request, exc)
-        return view(request, *args, **kwargs)
+    ``@uploads_throttled(new_request=False)`` for the further groups of files of a batch: their photos
+    count, the request does not (the batch was counted when it was made).
+    """
 
-    return wrapped
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST" and request.user.is_authenticated:
+                try:
+                    # A POST without files (nothing to do) still counts as a request, so it is no free loop.
+                    request_upload_hit(request, new_request=new_request or not request.FILES)
+                except Throttled as exc:
+                    return throttled_response(request, exc)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate(view) if view is not None else decorate

@@ -13,7 +13,8 @@ from birdsite import ratelimits
 
 
 class UploadThrottle(BaseThrottle):
-    """Counts each upload request against the user's and the address's budgets (web pages included)."""
+    """Counts each upload request and its photos against the user's and the address's budgets (web pages
+    included)."""
 
     def __init__(self) -> None:
         self.retry_after: int | None = None
@@ -22,7 +23,7 @@ class UploadThrottle(BaseThrottle):
         if not request.user or not request.user.is_authenticated:
             return True  # authentication refuses it anyway
         try:
-            ratelimits.upload_hit(user_id=request.user.pk, address=ratelimits.client_address(request))
+            ratelimits.request_upload_hit(request)  # one request, and the photos it sends
         except ratelimits.Throttled as exc:
             self.retry_after = exc.retry_after
             return False

@@ -84,7 +84,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@uploads_throttled
+@uploads_throttled(new_request=False)  # a further group of the batch: its photos count, not the request
 @require_POST
 def batch_files(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(selectors.batches_for(user=request.user), pk=pk)

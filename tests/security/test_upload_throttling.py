@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from birdsite import ratelimits
 from birdsite.api import services as api_services
 from birdsite.batches.models import Batch
 from tests.batches.helpers import photo
@@ -60,15 +64,68 @@ def test_uploads_on_the_web_form_count_against_the_api(owner, two_per_user) -> N
     assert response.status_code == 429 and response.json()["code"] == "throttled"
 
 
-def test_the_batch_page_counts_each_group_of_files_it_sends(owner, two_per_user) -> None:
+def test_a_batch_is_one_request_however_many_groups_of_files_its_page_sends(owner, two_per_user) -> None:
     web = web_client(owner)
     assert batch_upload(web, 0).status_code == 201
     batch = Batch.objects.get()
-    more = web.post(f"/batches/{batch.pk}/files", {"files": [image(30)]}, HTTP_ACCEPT="application/json")
-    assert more.status_code == 200
-    refused = web.post(f"/batches/{batch.pk}/files", {"files": [image(31)]}, HTTP_ACCEPT="application/json")
-    assert refused.status_code == 429
+    for n in range(3):  # more groups than the request budget: the batch was counted once, when it was made
+        more = web.post(
+            f"/batches/{batch.pk}/files", {"files": [image(30 + n)]}, HTTP_ACCEPT="application/json"
+        )
+        assert more.status_code == 200, more.content
+    assert batch.items.count() == 5
+    assert form_upload(web, 40).status_code == 201  # the second request of the two
+    assert form_upload(web, 41).status_code == 429
+
+
+def test_a_post_of_no_files_to_a_batch_counts_as_a_request(owner, two_per_user) -> None:
+    web = web_client(owner)
+    assert batch_upload(web, 0).status_code == 201
+    batch = Batch.objects.get()
+    for _ in range(2):
+        web.post(f"/batches/{batch.pk}/files", {}, HTTP_ACCEPT="application/json")
     assert form_upload(web, 40).status_code == 429
+
+
+@pytest.fixture
+def five_photos(settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "upload_photos_user": "5/hour"}
+
+
+def test_every_photo_of_a_batch_counts_against_the_photo_budget(owner, five_photos) -> None:
+    web = web_client(owner)
+    assert batch_upload(web, 0).status_code == 201  # 2 photos
+    batch = Batch.objects.get()
+    group = {"files": [image(10), image(11)]}
+    assert web.post(f"/batches/{batch.pk}/files", group, HTTP_ACCEPT="application/json").status_code == 200
+    over = {"files": [image(12), image(13)]}  # 4 + 2 > 5: refused whole, and it costs nothing
+    refused = web.post(f"/batches/{batch.pk}/files", over, HTTP_ACCEPT="application/json")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert batch.items.count() == 4
+    assert form_upload(web, 20).status_code == 201  # the fifth photo still fits
+    assert api_client(owner).post(API, {"image": image(21)}).status_code == 429
+
+
+def test_each_member_of_a_zip_counts_as_a_photo(owner, five_photos) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(6):
+            archive.writestr(f"birds/{n}.jpg", photo(n))
+    zipped = SimpleUploadedFile("birds.zip", buffer.getvalue(), content_type="application/zip")
+    response = api_client(owner).post("/api/v1/batches/", {"archive": zipped})
+    assert response.status_code == 429, response.content
+    assert not Batch.objects.exists()
+
+
+def test_a_batch_of_the_largest_size_fits_the_default_budgets(owner, settings) -> None:
+    rates = {name: ratelimits.Rate.parse(rate) for name, rate in settings.API_THROTTLE_RATES.items()}
+    assert rates["upload_photos_user"].count >= settings.BATCH_MAX_FILES
+    assert rates["upload_photos_ip"].count >= settings.BATCH_MAX_FILES
+    for _ in range(settings.BATCH_MAX_FILES // 32):  # the batch page's groups of 32, as counted
+        ratelimits.upload_hit(user_id=owner.pk, address="192.0.2.9", photos=32, new_request=False)
+    ratelimits.upload_hit(user_id=owner.pk, address="192.0.2.9", photos=settings.BATCH_MAX_FILES % 32)
+    with pytest.raises(ratelimits.Throttled):  # and a second one does not, within the hour
+        ratelimits.upload_hit(user_id=owner.pk, address="192.0.2.9", photos=1500, new_request=False)
 
 
 def test_the_address_budget_is_shared_by_every_user_and_every_way_in(owner, stranger, settings) -> None:
