@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from birdsite.ops.models import RetentionRun
@@ -61,3 +62,10 @@ def test_the_storage_page_shows_sizes_users_and_what_retention_would_free(
     assert len(response.context["plan"].photos) == 1
     html = response.content.decode()
     assert "would replace <strong>1</strong> originals" in html and "2.0\xa0KB" in html
+
+
+def test_staff_reach_the_system_page_from_the_menu_and_others_see_no_link(staff_client, owner) -> None:
+    assert 'href="/staff/system/"' in staff_client.get("/sightings/").content.decode()
+    member = Client()
+    member.force_login(owner)
+    assert 'href="/staff/system/"' not in member.get("/sightings/").content.decode()
