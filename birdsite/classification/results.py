@@ -1,4 +1,4 @@
-"""The only writer of a job's outcome: its row, its ``Prediction`` rows and its ``Sighting``.
+"""The only writer of a job's outcome: its row, its ``Prediction`` and ``BirdAnswer`` rows, its ``Sighting``.
 
 Every write is fenced by the claim that produced it (``claims.held``): a claim taken over by another
 worker stores nothing. Predictions are never overwritten — a model version adds rows beside the older
@@ -18,12 +18,13 @@ from django.utils import timezone
 
 from birdsite.classification.claims import held
 from birdsite.photos import push
-from birdsite.photos.models import ClassificationJob, Prediction
+from birdsite.photos.models import BirdAnswer, ClassificationJob, Prediction
 from birdsite.sightings.models import Sighting
 
 log = logging.getLogger(__name__)
 Status = ClassificationJob.Status
 Result = dict[str, Any]  # one image's answer from Classifier.predict (see classifier/inference.py)
+CLOSEST = 3  # closest known taxa kept with an "unknown" answer (the contract's "up to 3")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,51 @@ def prediction_rows(job_id: int, version: str, result: Result) -> list[Predictio
                 )
             )
     return rows
+
+
+def answer_row(job_id: int, version: str, bird: int, answer: Any) -> BirdAnswer | None:
+    """An unsaved ``BirdAnswer`` for one bird's ``answer`` (the #17 contract), None when the result has
+    none or one of a kind this site does not know: that bird then reads as its rank-1 prediction."""
+    if not isinstance(answer, dict):
+        return None
+    kind = answer.get("kind")
+    if kind not in BirdAnswer.Kind.values:
+        log.warning("job %s bird %s: answer of unknown kind %r not stored", job_id, bird, kind)
+        return None
+    known = answer.get("known_score")
+    closest = [
+        {
+            "label": str(c.get("label") or ""),
+            "common_name": str(c.get("common_name") or ""),
+            "scientific_name": str(c.get("scientific_name") or ""),
+            "confidence": float(c.get("confidence") or 0.0),
+        }
+        for c in (answer.get("closest") or [])[:CLOSEST]
+    ]
+    return BirdAnswer(
+        job_id=job_id,
+        model_version=version,
+        bird=bird,
+        kind=kind,
+        rank=answer.get("rank") or "",
+        label=answer.get("label") or "",
+        common_name=answer.get("common_name") or "",
+        scientific_name=answer.get("scientific_name") or "",
+        confidence=float(answer.get("confidence") or 0.0),
+        known_score=None if known is None else float(known),
+        closest=closest,
+    )
+
+
+def _kind(found: dict[str, Any]) -> str | None:
+    answer = found.get("answer")
+    return answer.get("kind") if isinstance(answer, dict) else None
+
+
+def answer_rows(job_id: int, version: str, result: Result) -> list[BirdAnswer]:
+    """Unsaved BirdAnswer rows for one job's model output: one per bird that carries an ``answer``."""
+    rows = (answer_row(job_id, version, b, found.get("answer")) for b, found in enumerate(_birds(result)))
+    return [row for row in rows if row is not None]
 
 
 def _per_job(values: dict[int, Any], field: Any) -> Case:
@@ -138,25 +184,32 @@ def _store_successes(jobs: dict[int, ClassificationJob], results: dict[int, Resu
         if p.model_version == versions[p.job_id]:
             stored.setdefault(p.job_id, []).append(p)
     new: list[Prediction] = []
+    answers: list[BirdAnswer] = []
     for job_id, result in results.items():
         if job_id not in stored:  # a second delivery of the same model's answer adds nothing
             stored[job_id] = prediction_rows(job_id, versions[job_id], result)
             new.extend(stored[job_id])
+            answers.extend(answer_rows(job_id, versions[job_id], result))
     if new:
         Prediction.objects.bulk_create(new)
+    if answers:
+        BirdAnswer.objects.bulk_create(answers)
     birds: list[tuple[ClassificationJob, int, Prediction | None, bool]] = []
     for job_id, result in results.items():
         job = jobs[job_id]
         job.status, job.progress, job.finished_at = Status.SUCCEEDED, 100, now
         job.model_version = versions[job_id]
         job.is_bird, job.bird_score = bool(result["is_bird"]), float(result["bird_score"])
-        tops = {p.bird: p for p in stored[job_id] if p.rank == 1}
+        # A bird the model answers "a species I may not know" is not named after its closest guess:
+        # its sighting waits for the user to name it from the full taxonomy (issue 17).
+        unknown = {b for b, found in enumerate(_birds(result)) if _kind(found) == BirdAnswer.Kind.UNKNOWN}
+        tops = {p.bird: p for p in stored[job_id] if p.rank == 1 and p.bird not in unknown}
         for bird, found in enumerate(_birds(result)):
-            # The best bird always gets a sighting (it says "no bird" when none passed the gate);
-            # the others only when they are birds.
-            seen = bool(found.get("is_bird", result["is_bird"]))
-            if bird == 0 or seen:
-                birds.append((job, bird, tops.get(bird), seen and bool(result["is_bird"])))
+            # Only a bird becomes a sighting: a photo with none stays a photo (its job page offers to
+            # name one), so the history holds no "No bird / unnamed" entries (issue 14).
+            seen = bool(found.get("is_bird", result["is_bird"])) and bool(result["is_bird"])
+            if seen:
+                birds.append((job, bird, tops.get(bird), seen))
     _sightings_create(birds=birds)
 
 

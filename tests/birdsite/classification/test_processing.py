@@ -146,7 +146,7 @@ def test_a_new_model_version_adds_predictions_and_never_overwrites_old_ones(owne
 def test_the_verdict_says_no_bird_when_the_gate_says_so(owner) -> None:
     job = finished_job(owner, FakeClassifier(result=fake_result(is_bird=False)))
     assert selectors.job_payload(job)["verdict"] == "no_bird"
-    assert Sighting.objects.get(job=job).species_key == ""
+    assert not Sighting.objects.filter(job=job).exists()  # kept as a photo, not a sighting
 
 
 def test_the_verdict_is_unsure_below_the_confidence_threshold(owner, settings) -> None:

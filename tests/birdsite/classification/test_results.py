@@ -55,6 +55,13 @@ def test_a_second_region_that_is_no_bird_makes_no_sighting(owner) -> None:
     assert list(Sighting.objects.filter(job=job).values_list("bird", flat=True)) == [0]
 
 
+def test_a_photo_with_no_bird_is_kept_as_a_photo_and_makes_no_sighting(owner) -> None:
+    job = finished_job(owner, FakeClassifier(result=two_birds(second_is_bird=False) | {"is_bird": False}))
+    assert job.status == Status.SUCCEEDED and job.photo_id is not None
+    assert not Sighting.objects.filter(job=job).exists()
+    assert Prediction.objects.filter(job=job, bird=0).exists()  # what the model said is still kept
+
+
 def test_an_older_result_without_birds_is_one_bird_with_no_box(owner) -> None:
     job = finished_job(owner)
     assert {p.box for p in Prediction.objects.filter(job=job)} == {None}
