@@ -9,6 +9,7 @@ from selenium.webdriver.common.actions import interaction
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.pages import log_in, screenshot, upload, wait_for_result
@@ -81,9 +82,11 @@ def identify_the_part(browser, old_job_id: str) -> dict:
     return payload(browser)
 
 
-def assert_box_drawn_at(browser, box: list[float], selector: str = "[data-bird-box]") -> None:
+def assert_box_drawn_at(
+    browser, box: list[float], selector: str = "[data-bird-box]", photo: str = "[data-region-stage] img"
+) -> None:
     """The drawn box sits on the photo where the job's box says (within 2 % of the photo)."""
-    img = browser.find_element(By.CSS_SELECTOR, "[data-region-stage] img")
+    img = browser.find_element(By.CSS_SELECTOR, photo)
     drawn = browser.find_element(By.CSS_SELECTOR, selector)
     i, d = img.rect, drawn.rect
     seen = [
@@ -168,7 +171,9 @@ def test_the_real_model_names_the_part_the_user_drew(browser, live_site, real_wo
 TWO_BIRDS = """
 const done = arguments[arguments.length - 1];
 const root = document.querySelector('[data-result]');
-fetch(root.dataset.statusUrl, {headers: {Accept: 'application/json'}}).then(r => r.json()).then(job => {
+// the upload page's result card knows only its job's id
+const url = root.dataset.statusUrl || `/jobs/${root.dataset.jobId}/status.json`;
+fetch(url, {headers: {Accept: 'application/json'}}).then(r => r.json()).then(job => {
   const bird = (n, box) => Object.assign(JSON.parse(JSON.stringify(job.birds[0])), {bird: n, box: box});
   job.birds = [bird(0, [0.05, 0.1, 0.3, 0.4]), bird(1, [0.55, 0.45, 0.35, 0.45])];
   job.birds[1].predictions[0].common_name = 'House Finch';
@@ -199,3 +204,55 @@ def test_two_birds_get_numbered_boxes_and_an_answer_each(
     screenshot(browser, f"region-two-birds-{name}")
     browser.execute_script(SHOW_PHOTO)
     screenshot(browser, f"region-two-birds-photo-{name}")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_keyboard_user_draws_a_box_with_the_arrow_keys_and_sends_it_with_enter(
+    browser, live_site, fake_worker, owner, tmp_path, size
+) -> None:
+    photo = tmp_path / "wide.jpg"
+    photo.write_bytes(jpeg_bytes((1200, 800)))
+    browser.set_window_size(*size)
+    log_in(browser, live_site, owner.username)
+    old = open_job_page(browser, live_site, photo)
+    stage = browser.find_element(By.CSS_SELECTOR, "[data-region-stage]")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus()", stage)
+    assert browser.switch_to.active_element == stage
+    keys = ActionChains(browser)
+    keys.send_keys(Keys.ARROW_RIGHT)  # the first press puts a box in the middle
+    keys.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)  # two steps right
+    for _ in range(5):  # five steps taller
+        keys.key_down(Keys.SHIFT).send_keys(Keys.ARROW_DOWN).key_up(Keys.SHIFT)
+    keys.perform()
+    drawn = [float(v) for v in stage.get_attribute("data-region").split(",")]
+    assert drawn == pytest.approx([0.34, 0.3, 0.4, 0.5], abs=1e-3)
+    assert browser.find_element(By.CSS_SELECTOR, "[data-user-box]").is_displayed()
+    name = "desktop" if size == DESKTOP else "phone"
+    screenshot(browser, f"region-keyboard-{name}")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    WebDriverWait(browser, 30).until(lambda d: f"/jobs/{old}/" not in d.current_url)
+    assert wait_for_result(browser, timeout=300).get_attribute("data-status") == "succeeded"
+    assert payload(browser)["region"] == pytest.approx(drawn, abs=1e-3)
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_upload_page_draws_the_birds_found_on_the_photo_just_sent(
+    browser, live_site, fake_worker, owner, tmp_path, size
+) -> None:
+    photo = tmp_path / "two.jpg"
+    photo.write_bytes(jpeg_bytes((1200, 800)))
+    browser.set_window_size(*size)
+    log_in(browser, live_site, owner.username)
+    upload(browser, photo)
+    wait_for_result(browser, timeout=300)
+    browser.execute_async_script(TWO_BIRDS)
+    boxes = browser.find_elements(By.CSS_SELECTOR, "[data-preview-layer] [data-bird-box]")
+    assert [b.text for b in boxes] == ["1", "2"]
+    assert_box_drawn_at(browser, [0.55, 0.45, 0.35, 0.45], "[data-bird-box='1']", "[data-preview-img]")
+    items = browser.find_elements(By.CSS_SELECTOR, "[data-preview-birds] [data-birds] li")
+    assert [i.find_element(By.CSS_SELECTOR, "[data-bird-name]").text for i in items] == [
+        "American Goldfinch",
+        "House Finch",
+    ]
+    browser.execute_script("document.querySelector('[data-preview]').scrollIntoView({block: 'center'})")
+    screenshot(browser, f"upload-two-birds-{'desktop' if size == DESKTOP else 'phone'}")

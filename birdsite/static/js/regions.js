@@ -1,10 +1,13 @@
 /* The job page's photo: draws the boxes of the birds found, lists each bird's answer when there are
-   several, and lets the user drag a box of their own (mouse, pen or touch: pointer events) and send it
-   to "Identify this part", which starts a new job on the same photo and opens its page. */
+   several, and lets the user drag a box of their own (mouse, pen or touch: pointer events; or the
+   keyboard: arrows move, Shift+arrows resize) and send it to "Identify this part", which starts a new job
+   on the same photo and opens its page. The upload page's preview uses the drawing part only. */
 (function () {
   "use strict";
 
   var MIN_SIDE = 0.003;  // a press without a drag is not a box; the server says what is too small
+  var KEY_STEP = 0.02, KEY_FINE = 0.005;  // of the photo per key press; with Alt, finer
+  var KEY_START = [0.3, 0.3, 0.4, 0.4];  // the first arrow press puts a box in the middle to move from
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -39,6 +42,19 @@
   /* Numbers and words come from the server's one formatter (birdsite/confidence.py). */
   function answerText(p) { return p.confidence_text + ", " + p.confidence_words; }
 
+  /* What a bird is called: its answer where the model answers a genus/family or "a species it may not
+     know" (issue 17), else its top prediction. */
+  function named(b) {
+    var a = b.answer, top = b.predictions[0];
+    if (!a || a.kind === "species") return { name: top.common_name, url: top.species_url, text: answerText(top), kind: "species" };
+    if (a.kind === "unknown") {
+      var near = (a.closest || [])[0];
+      return { name: "A species the model may not know", url: null, kind: "unknown",
+               text: near ? "closest known: " + near.common_name : "" };
+    }
+    return { name: a.common_name, url: a.species_url, text: answerText(a), kind: a.kind };
+  }
+
   function drawBirds(layer, job) {
     layer.querySelectorAll("[data-bird-box], [data-chosen-box]").forEach(function (n) { n.remove(); });
     if (job.region) {  // the part the user chose for this job, drawn even before (or without) an answer
@@ -49,9 +65,9 @@
     var birds = birdsWithBoxes(job);
     var many = (job.birds || []).length > 1;
     birds.forEach(function (b) {
-      var top = b.predictions[0];
+      var what = named(b);
       var box = el("div", { className: "bird-box", "data-bird-box": String(b.bird) });
-      box.setAttribute("title", (many ? "Bird " + (b.bird + 1) + ": " : "") + top.common_name + " — " + answerText(top));
+      box.setAttribute("title", (many ? "Bird " + (b.bird + 1) + ": " : "") + what.name + " — " + what.text);
       if (many) box.appendChild(el("span", { className: "bird-box-number", "aria-hidden": "true", text: String(b.bird + 1) }));
       place(box, b.box);
       layer.appendChild(box);
@@ -65,15 +81,16 @@
     list.appendChild(el("h2", { text: birds.length + " birds in this photo" }));
     var ol = el("ol", { className: "bird-list", "data-birds": "" });
     birds.forEach(function (b) {
-      var top = b.predictions[0];
-      if (!top) return;
-      ol.appendChild(el("li", { "data-bird": String(b.bird) }, [
+      if (!b.predictions || !b.predictions[0]) return;
+      var what = named(b);
+      ol.appendChild(el("li", { "data-bird": String(b.bird), "data-answer-kind": what.kind }, [
         el("span", { className: "bird-box-number", "aria-hidden": "true", text: String(b.bird + 1) }),
         el("span", { className: "name" }, [
           el("span", { className: "visually-hidden", text: "Bird " + (b.bird + 1) + ": " }),
-          el("a", { href: top.species_url, "data-bird-name": "", text: top.common_name }),
+          what.url ? el("a", { href: what.url, "data-bird-name": "", text: what.name })
+                   : el("span", { "data-bird-name": "", text: what.name }),
         ]),
-        el("span", { className: "conf", "data-bird-confidence": "", text: answerText(top) }),
+        el("span", { className: "conf", "data-bird-confidence": "", text: what.text }),
       ]));
     });
     list.appendChild(ol);
@@ -145,6 +162,37 @@
       else if (draft) place(draft, region);
     });
 
+    /* Keyboard: the stage is focusable; arrows move the box, Shift+arrows resize it, Enter sends it,
+       Escape clears it. Works from a dragged box too, to nudge it into place. */
+    var MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    stage.addEventListener("keydown", function (event) {
+      if (sending) return;
+      if (event.key === "Enter" && region) { event.preventDefault(); form.requestSubmit(); return; }
+      if (event.key === "Escape" && region) {
+        event.preventDefault();
+        if (draft) { draft.remove(); draft = null; }
+        region = null;
+        stage.dataset.region = "";
+        return;
+      }
+      var move = MOVES[event.key];
+      if (!move) return;
+      event.preventDefault();  // no page scroll while drawing
+      var step = event.altKey ? KEY_FINE : KEY_STEP;
+      var box = (region || KEY_START).slice();
+      if (region && event.shiftKey) {  // right/down grow, left/up shrink, from the top-left corner
+        box[2] = Math.max(MIN_SIDE * 2, Math.min(1 - box[0], box[2] + move[0] * step));
+        box[3] = Math.max(MIN_SIDE * 2, Math.min(1 - box[1], box[3] + move[1] * step));
+      } else if (region) {
+        box[0] = Math.min(1 - box[2], Math.max(0, box[0] + move[0] * step));
+        box[1] = Math.min(1 - box[3], Math.max(0, box[1] + move[1] * step));
+      }
+      region = box;
+      stage.dataset.region = box.map(function (v) { return v.toFixed(4); }).join(",");
+      drawDraft(box);
+      showError("");
+    });
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       if (sending) return;
@@ -183,6 +231,7 @@
     var stage = document.querySelector("[data-region-stage]");
     if (stage && document.querySelector("[data-region-form]")) setup(stage);
   }
+  window.BirdRegions = { draw: drawBirds, list: listBirds };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();

@@ -10,6 +10,8 @@
   var errorBox = box.querySelector("[data-upload-error]");
   var preview = document.querySelector("[data-preview]");
   var previewImg = document.querySelector("[data-preview-img]");
+  var previewLayer = document.querySelector("[data-preview-layer]");
+  var previewBirds = document.querySelector("[data-preview-birds]");
   var slot = document.querySelector("[data-result-slot]");
   var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
 
@@ -68,6 +70,8 @@
     if (previewImg.src) URL.revokeObjectURL(previewImg.src);
     previewImg.src = URL.createObjectURL(blob);
     preview.hidden = false;
+    if (previewLayer) previewLayer.replaceChildren();
+    if (previewBirds) { previewBirds.replaceChildren(); previewBirds.hidden = true; }
     var result = document.createElement("section");
     result.className = "result card";
     result.setAttribute("data-result", "");
@@ -76,7 +80,13 @@
     result.innerHTML = '<div class="working"><span class="spinner" aria-hidden="true"></span><strong>Uploading…</strong></div>';
     slot.replaceChildren(result);
     reveal(result);
-    result.addEventListener("job:finished", function () { reveal(result); });
+    result.addEventListener("job:finished", function (event) {
+      reveal(result);
+      if (window.BirdRegions && event.detail) {  // the boxes of the birds found, on the photo just sent
+        window.BirdRegions.draw(previewLayer, event.detail);
+        window.BirdRegions.list(previewBirds, event.detail);
+      }
+    });
     var body = new FormData();
     body.append("image", blob, name);
     fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
