@@ -157,15 +157,18 @@ class Stack:
         self.url = f"http://127.0.0.1:{port}"
         return proc
 
-    def worker(self, label: str, seconds_per_image: float = 0.2) -> Proc:
+    def worker(self, label: str, seconds_per_image: float = 0.2, *, wait: bool = True, **extra: str) -> Proc:
+        """A worker with the slow fake model; ``extra`` variables for it alone (say its own MEDIA_ROOT);
+        ``wait=False`` returns at once, so several can start side by side (then wait for ``ready.``)."""
         queue = self.env["CELERY_QUEUE"]
         argv = [sys.executable, "-m", "tests.batches.slow_worker", "worker", "--pool=solo", "-Q", queue]
         argv += ["-n", f"{queue}-{label}@%h", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
         argv += ["--without-heartbeat"]
-        env = dict(self.env, MODEL_PRELOAD="false", FAKE_SECONDS_PER_IMAGE=str(seconds_per_image))
+        env = dict(self.env, MODEL_PRELOAD="false", FAKE_SECONDS_PER_IMAGE=str(seconds_per_image), **extra)
         proc = start(f"{self.name}-{label}", argv, env)
         self.procs.append(proc)
-        proc.wait_for(r"ready\.", timeout=120)
+        if wait:
+            proc.wait_for(r"ready\.", timeout=120)
         return proc
 
     def beat(self, workdir: Path) -> Proc:
