@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import Storage
 from django.db.models import Sum
 
+from birdsite.media_storage import is_object_store
 from birdsite.photos.images import UploadRejected
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ def space_check(*, owner_id: int, size: int) -> None:
                 f"Your photos use {used / 1e6:.1f} MB of your {quota / 1e6:.1f} MB; "
                 "delete some to upload more.",
             )
+    if is_object_store(settings.STORAGES):
+        return  # photos go to a bucket (MEDIA_STORAGE_URL): the local disk's free space is not theirs
     where = Path(settings.MEDIA_ROOT)
     while not where.exists() and where != where.parent:  # MEDIA_ROOT is made by the first save
         where = where.parent

@@ -6,6 +6,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from birdsite.media_storage import FILESYSTEM, S3, is_object_store, storages_from_env
+from birdsite.photos.images import UploadRejected
+from birdsite.photos.storage import space_check
 
 
 def test_with_nothing_set_photos_stay_on_the_disk_under_media_root() -> None:
@@ -48,3 +50,11 @@ def test_a_self_hosted_endpoint_gets_path_style_addressing_and_the_keys_may_come
 def test_a_url_it_cannot_use_stops_the_start_up(url) -> None:
     with pytest.raises(ImproperlyConfigured, match="MEDIA_STORAGE_URL"):
         storages_from_env({"MEDIA_STORAGE_URL": url})
+
+
+def test_photos_in_a_bucket_are_not_refused_for_a_nearly_full_local_disk(settings) -> None:
+    settings.UPLOAD_MIN_FREE_BYTES = 10**18
+    with pytest.raises(UploadRejected):
+        space_check(owner_id=1, size=100)  # the disk's check still holds for photos on the disk
+    settings.STORAGES = storages_from_env({"MEDIA_STORAGE_URL": "s3://birds"})
+    space_check(owner_id=1, size=100)
