@@ -5,6 +5,7 @@ from birdsite.accounts import views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("account/", views.account, name="account"),
     path("login/", views.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -9,6 +9,7 @@ from birdsite.errors import Refused
 from birdsite.photos.models import ClassificationJob
 from birdsite.review.models import ReviewDecision
 from birdsite.sightings import catalog
+from birdsite.sightings.reviews import sightings_reviewed
 
 Verdict = ReviewDecision.Verdict
 
@@ -57,7 +58,7 @@ def review_decide(
             raise ReviewRejected(f"{label!r} is not a species of the catalog.")
     if verdict == Verdict.CORRECTED and label == top1.label:
         verdict = Verdict.ACCEPTED  # "corrected" to the model's own answer is agreement
-    return ReviewDecision.objects.create(
+    decision = ReviewDecision.objects.create(
         job=job,
         model_version=job.model_version,
         verdict=verdict,
@@ -69,3 +70,9 @@ def review_decide(
         label_rank=by_label[label].rank if label in by_label else None,
         reviewer_id=reviewer.pk,
     )
+    if verdict != Verdict.SKIPPED:
+        # The owner sees it on their sighting as a suggestion to accept or keep, never a rename.
+        sightings_reviewed(
+            job_id=job.pk, label=label, common_name=common_name, scientific_name=scientific_name
+        )
+    return decision

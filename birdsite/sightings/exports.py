@@ -1,8 +1,9 @@
 """A user's sightings as CSV, and in eBird's "Record Format" import layout (19 columns, no header).
 
 Both are generators of CSV lines (for a streaming response). Confirmed sightings only unless
-``include_unconfirmed``; the model's confidence goes in the comments. Location is exported
-because the owner asked for their own data; these responses are owner-only.
+``include_unconfirmed``; the model's confidence goes in the comments. Times are in the owner's time
+zone (their account setting), places are the names they gave each location once. Location is
+exported because the owner asked for their own data; these responses are owner-only.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from birdsite.photos.models import Prediction
-from birdsite.sightings.lifelist import place_of
-from birdsite.sightings.models import Sighting
+from birdsite.sightings.models import Place, Sighting
+from birdsite.sightings.observers import observer_zone, place_named, place_near, places_for
 
 CSV_COLUMNS = [
     "id", "date", "time", "common_name", "scientific_name", "species_key", "confirmed", "confidence",
-    "model_version", "location_name", "latitude", "longitude", "camera", "file_name", "notes",
+    "model_version", "location_name", "latitude", "longitude", "camera", "file_name", "notes", "count",
+    "time_zone",
 ]  # fmt: skip
 # https://support.ebird.org/ "eBird Record Format (Specifications)", columns A–S, in this order.
 EBIRD_COLUMNS = [
@@ -89,19 +91,20 @@ def sightings_csv(
     """One row per sighting, with a header row."""
     sightings = list(_sightings(user, include_unconfirmed, date_from, date_to))
     confidence = _confidences(sightings)
+    zone, places = observer_zone(user), places_for(user)
 
     def rows() -> Iterator[list[Any]]:
         yield CSV_COLUMNS
         for s in sightings:
-            local = timezone.localtime(s.observed_at)
+            local = timezone.localtime(s.observed_at, zone)
             conf = confidence.get(s.pk)
+            name, lat, lng = _where(s, places)
             yield [
                 s.pk, local.date().isoformat(), local.strftime("%H:%M"), s.common_name, s.scientific_name,
                 s.species_key, "yes" if s.confirmed else "no", f"{conf:.3f}" if conf is not None else "",
-                s.job.model_version if s.job else "", _safe(s.location_name),
-                "" if s.latitude is None else f"{s.latitude:.6f}",
-                "" if s.longitude is None else f"{s.longitude:.6f}",
-                _safe(s.photo.camera), _safe(s.photo.original_name), _safe(s.notes),
+                s.job.model_version if s.job else "", _safe(name),
+                "" if lat is None else f"{lat:.6f}", "" if lng is None else f"{lng:.6f}",
+                _safe(s.photo.camera), _safe(s.photo.original_name), _safe(s.notes), s.count, str(zone),
             ]  # fmt: skip
 
     return _rows_to_lines(rows())
@@ -112,11 +115,18 @@ def _genus_species(scientific_name: str) -> tuple[str, str]:
     return genus, species
 
 
-def _checklist_key(s: Sighting) -> tuple[dt.date, str, str, str]:
-    """eBird checklists are one date at one place: sightings group by these."""
-    lat = "" if s.latitude is None else f"{s.latitude:.4f}"
-    lng = "" if s.longitude is None else f"{s.longitude:.4f}"
-    return timezone.localtime(s.observed_at).date(), s.location_name, lat, lng
+def _where(s: Sighting, places: list[Place]) -> tuple[str, float | None, float | None]:
+    """The sighting's place name and coordinates, filled from the owner's named places where it lacks them:
+    a name from the place within the radius of its coordinates, coordinates from the place of its name."""
+    name, lat, lng = s.location_name, s.latitude, s.longitude
+    if not name:
+        near = place_near(places, lat, lng)
+        name = near.name if near else ""
+    if lat is None or lng is None:
+        named = place_named(places, name)
+        if named is not None:
+            lat, lng = named.latitude, named.longitude
+    return name, lat, lng
 
 
 def _species_comment(group: list[Sighting], confidence: dict[int, float]) -> str:
@@ -126,8 +136,13 @@ def _species_comment(group: list[Sighting], confidence: dict[int, float]) -> str
     if scores:
         parts.append(f"model confidence {max(scores):.0%}")
     parts.append("confirmed by observer" if all(s.confirmed for s in group) else "not all confirmed")
-    notes = "; ".join(s.notes for s in group if s.notes)
+    # One line: eBird's importer reads a line break inside a comment as the end of the record.
+    notes = "; ".join(" ".join(s.notes.split()) for s in group if s.notes)
     return (", ".join(parts) + (f". {notes}" if notes else "."))[:1000]
+
+
+def _coordinate(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
 
 
 def sightings_ebird_csv(
@@ -138,31 +153,35 @@ def sightings_ebird_csv(
     date_to: dt.date | None = None,
     header: bool = False,
 ) -> Iterator[str]:
-    """eBird Record Format: one row per species per checklist (date + place), Incidental protocol.
+    """eBird Record Format: one row per species per checklist (local date + place), Incidental protocol.
 
-    Number is the count of photos of that species there (a lower bound); eBird takes no header
-    row, ``header=True`` adds one for people reading the file.
+    Number is the largest count among that species' sightings there: several photos of one jay are one
+    jay, not one per photo. eBird takes no header row, ``header=True`` adds one for people reading it.
     """
     sightings = list(_sightings(user, include_unconfirmed, date_from, date_to))
     confidence = _confidences(sightings)
+    zone, places = observer_zone(user), places_for(user)
     checklists: dict[tuple[dt.date, str, str, str], dict[str, list[Sighting]]] = {}
+    starts: dict[tuple[dt.date, str, str, str], dt.datetime] = {}
     for s in sightings:
-        checklists.setdefault(_checklist_key(s), {}).setdefault(s.species_key, []).append(s)
+        local = timezone.localtime(s.observed_at, zone)
+        name, lat, lng = _where(s, places)
+        key = (local.date(), name or "Unknown location", _coordinate(lat), _coordinate(lng))
+        checklists.setdefault(key, {}).setdefault(s.species_key, []).append(s)
+        starts[key] = min(starts.get(key, local), local)
 
     def rows() -> Iterator[list[Any]]:
         if header:
             yield EBIRD_COLUMNS
-        for (day, _name, lat, lng), by_species in checklists.items():
-            members = [s for group in by_species.values() for s in group]
-            start = min(timezone.localtime(s.observed_at) for s in members).strftime("%H:%M")
-            place = place_of(members[0]) or "Unknown location"
+        for key, by_species in checklists.items():
+            day, place, lat, lng = key
             for group in by_species.values():
                 genus, species = _genus_species(group[0].scientific_name)
                 yield [
-                    group[0].common_name, genus, species, len(group), _species_comment(group, confidence),
-                    place, lat, lng, day.strftime("%m/%d/%Y"), start, "", "", "Incidental", 1, "", "N",
-                    "", "",
-                    "Exported from birdsite (photo identifications).",
+                    group[0].common_name, genus, species, max(s.count for s in group),
+                    _species_comment(group, confidence), place, lat, lng, day.strftime("%m/%d/%Y"),
+                    starts[key].strftime("%H:%M"), "", "", "Incidental", 1, "", "N", "", "",
+                    f"Exported from birdsite (photo identifications); times in {zone}.",
                 ]  # fmt: skip
 
     return _rows_to_lines(rows())

@@ -12,10 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 from birdsite.sightings import exports, selectors, services
 from birdsite.sightings.forms import ExportForm, SightingPlaceForm
 from birdsite.sightings.lifelist import lifelist_for
+from birdsite.sightings.views import in_observer_zone
 
 
 @login_required
 @require_GET
+@in_observer_zone
 def lifelist(request: HttpRequest, year: int | None = None) -> HttpResponse:
     context = {"lifelist": lifelist_for(request.user, year=year), "year": year}
     return render(request, "sightings/lifelist.html", context)

@@ -10,6 +10,16 @@ from django.db.models import Count, QuerySet
 
 from birdsite.sightings.models import Sighting
 
+# The history's filter: what the owner confirmed, the model's guesses still to check, what staff reviewed,
+# and reviewer suggestions waiting for the owner's answer.
+STATUSES = [
+    ("", "All"),
+    ("confirmed", "Confirmed"),
+    ("unconfirmed", "Not confirmed"),
+    ("reviewed", "Reviewed"),
+    ("suggested", "Reviewer suggestion waiting"),
+]
+
 
 @dataclass(frozen=True)
 class SpeciesCount:
@@ -24,10 +34,20 @@ def sightings_for(
     species_key: str | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    status: str = "",
 ) -> QuerySet[Sighting]:
+    """``status``: one of STATUSES ("" for all)."""
     qs = Sighting.objects.filter(owner_id=user.pk).select_related("photo", "job")
     if species_key:
         qs = qs.filter(species_key=species_key)
+    if status == "confirmed":
+        qs = qs.filter(confirmed=True)
+    elif status == "unconfirmed":
+        qs = qs.filter(confirmed=False)
+    elif status == "reviewed":
+        qs = qs.filter(reviewed_at__isnull=False)
+    elif status == "suggested":
+        qs = qs.exclude(suggested_key="")
     if date_from:
         qs = qs.filter(observed_at__date__gte=date_from)
     if date_to:

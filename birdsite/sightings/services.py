@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 
 from birdsite.errors import Refused
-from birdsite.sightings import catalog
+from birdsite.sightings import catalog, observers
 from birdsite.sightings.models import Sighting
 
 
@@ -35,8 +35,9 @@ def sighting_update(
     species_key: str | None = None,
     notes: str | None = None,
     confirmed: bool | None = None,
+    count: int | None = None,
 ) -> Sighting:
-    """Rename (a catalog key, or "" for "no bird"), annotate and/or confirm a sighting.
+    """Rename (a catalog key, or "" for "no bird"), annotate, count and/or confirm a sighting.
 
     Choosing a species is a confirmation unless ``confirmed`` says otherwise.
     """
@@ -53,6 +54,8 @@ def sighting_update(
         sighting.notes = notes.strip()
     if confirmed is not None:
         sighting.confirmed = confirmed
+    if count is not None:
+        sighting.count = count
     sighting.full_clean(exclude=["photo", "owner", "job"])
     sighting.save()
     return sighting
@@ -77,6 +80,11 @@ def sighting_set_place(
     sighting.latitude, sighting.longitude = latitude, longitude
     sighting.full_clean(exclude=["photo", "owner", "job"])
     sighting.save()
+    if sighting.location_name and latitude is not None and longitude is not None:
+        # Named once: every other sighting near here reads this name (exports, the form's first guess).
+        observers.place_remember(
+            user=sighting.owner, name=sighting.location_name, latitude=latitude, longitude=longitude
+        )
     return sighting
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,11 +13,23 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from birdsite.photos.selectors import current_predictions, job_payload
-from birdsite.sightings import catalog, selectors, services
+from birdsite.sightings import catalog, observers, reviews, selectors, services
 from birdsite.sightings.forms import SightingEditForm, SightingFilterForm, SightingPlaceForm
+
+
+def in_observer_zone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Dates on the page and in the form read in the owner's time zone (their account setting)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(observers.observer_zone(request.user)):
+            return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _with_model_confidence(page) -> None:
@@ -26,6 +42,7 @@ def _with_model_confidence(page) -> None:
 
 @login_required
 @require_GET
+@in_observer_zone
 def sighting_list(request: HttpRequest) -> HttpResponse:
     form = SightingFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -34,6 +51,7 @@ def sighting_list(request: HttpRequest) -> HttpResponse:
         species_key=filters.get("species") or None,
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
+        status=filters.get("status") or "",
     )
     qs = qs.prefetch_related("job__predictions")  # the gallery's confidences, no query per tile
     page = Paginator(qs, settings.SIGHTINGS_PER_PAGE).get_page(request.GET.get("page"))
@@ -50,9 +68,11 @@ def sighting_list(request: HttpRequest) -> HttpResponse:
 
 
 def _place_initial(sighting) -> dict:
+    near = observers.place_near(observers.places_for(sighting.owner), sighting.latitude, sighting.longitude)
     return {
         "observed_at": sighting.observed_at,
-        "location_name": sighting.location_name,
+        # A place the owner named once fills the name of every sighting near it.
+        "location_name": sighting.location_name or (near.name if near else ""),
         "latitude": sighting.latitude,
         "longitude": sighting.longitude,
     }
@@ -67,17 +87,23 @@ def _save(request: HttpRequest, sighting, form: SightingEditForm, place: Sightin
     if request.POST.get("action") == "save" and species_key == sighting.species_key:
         species_key = None
     with transaction.atomic():
-        services.sighting_update(sighting=sighting, species_key=species_key, notes=form.cleaned_data["notes"])
+        services.sighting_update(
+            sighting=sighting,
+            species_key=species_key,
+            notes=form.cleaned_data["notes"],
+            count=form.cleaned_data.get("count"),
+        )
         if place is not None:
             services.sighting_set_place(sighting=sighting, **place.cleaned_data)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@in_observer_zone
 def sighting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sighting = get_object_or_404(selectors.sightings_for(user=request.user), pk=pk)
     posted = request.POST if request.method == "POST" else None
-    form = SightingEditForm(posted, initial={"notes": sighting.notes})
+    form = SightingEditForm(posted, initial={"notes": sighting.notes, "count": sighting.count})
     # Older clients post the species and notes alone: the place is then kept as it is.
     sends_place = posted is not None and "observed_at" in posted
     place = SightingPlaceForm(posted if sends_place else None, initial=_place_initial(sighting))
@@ -108,6 +134,21 @@ def sighting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def sighting_suggestion(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner answers a reviewer's suggestion: ``accept`` renames the sighting, ``keep`` declines."""
+    sighting = get_object_or_404(selectors.sightings_for(user=request.user), pk=pk)
+    suggested = sighting.suggested_common_name or sighting.suggested_key
+    if request.POST.get("answer") == "accept" and sighting.suggested_key:
+        reviews.suggestion_accept(sighting=sighting)
+        messages.success(request, f"Renamed to {suggested}, as the reviewer suggested.")
+    elif request.POST.get("answer") == "keep":
+        reviews.suggestion_keep(sighting=sighting)
+        messages.success(request, "Kept your name; the suggestion is dismissed.")
+    return redirect("sightings:detail", sighting.pk)
+
+
+@login_required
+@require_POST
 def sighting_delete(request: HttpRequest, pk: int) -> HttpResponse:
     sighting = get_object_or_404(selectors.sightings_for(user=request.user), pk=pk)
     services.sighting_delete(sighting=sighting)
@@ -117,6 +158,7 @@ def sighting_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@in_observer_zone
 def species_detail(request: HttpRequest, key: str) -> HttpResponse:
     species = catalog.species_get(key)
     sightings = selectors.sightings_for(user=request.user, species_key=key)

@@ -90,19 +90,19 @@ def test_the_ebird_export_follows_the_record_format(owner, history) -> None:
     assert exports.EBIRD_COLUMNS[8:10] == ["Date", "Start Time"]
     first, second, third = rows  # no header row: eBird reads every line as a record
     assert first[:4] == ["American Goldfinch", "Spinus", "tristis", "1"]
-    assert first[5:10] == ["Home", "51.5000", "-0.1200", "05/01/2024", "08:30"]
+    assert first[5:10] == ["Home", "51.500000", "-0.120000", "05/01/2024", "08:30"]
     assert first[12:16] == ["Incidental", "1", "", "N"]
     assert "confidence 91%" in first[4] and "confirmed by observer" in first[4]
     assert second[5] == "Unknown location" and second[8] == "05/03/2024"
-    assert third[:3] == ["Blue Jay", "Cyanocitta", "cristata"] and third[6:8] == ["40.7000", "-74.0000"]
+    assert third[:3] == ["Blue Jay", "Cyanocitta", "cristata"] and third[6:8] == ["40.700000", "-74.000000"]
 
 
-def test_the_ebird_export_counts_photos_of_one_species_at_one_place_on_one_day(owner) -> None:
+def test_two_photos_of_one_jay_at_one_place_on_one_day_are_one_jay(owner) -> None:
     sighting(owner, 1, at(2024, 6, 1, 7), location_name="Pond")
     sighting(owner, 2, at(2024, 6, 1, 9), location_name="Pond")
     header, row = list(csv.reader(io.StringIO("".join(exports.sightings_ebird_csv(owner, header=True)))))
     assert header == exports.EBIRD_COLUMNS
-    assert row[3] == "2" and row[9] == "07:30" and row[4].startswith("Identified from 2 photos")
+    assert row[3] == "1" and row[9] == "07:30" and row[4].startswith("Identified from 2 photos")
 
 
 def test_the_export_urls_are_owner_only_downloads(owner_client, history, stranger) -> None:
