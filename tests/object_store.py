@@ -47,7 +47,7 @@ class ObjectStore:
             aws_secret_access_key=KEYS["AWS_SECRET_ACCESS_KEY"],
         )
 
-    def keys(self) -> list[str]:
+    def object_keys(self) -> list[str]:
         found: list[str] = []
         for page in self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
             found.extend(item["Key"] for item in page.get("Contents", []))

@@ -2,7 +2,7 @@
 
 database/sqlite.db  (SQLite, a snapshot by the sqlite3 backup API)  or
 database/data.json  (PostgreSQL: Django's serialization, read in one REPEATABLE READ snapshot)
-media/...           every file under MEDIA_ROOT
+media/...           every file under MEDIA_ROOT, or in the bucket when photos are in one
 models/...          every file under MODEL_STORE_DIR (retrained models)
 manifest.json       format, source paths, row counts, and the sha256 and size of every member above
 """
@@ -13,8 +13,11 @@ import hashlib
 import io
 import json
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
+
+from django.core.files.storage import Storage
 
 from birdsite.errors import Refused
 
@@ -66,6 +69,39 @@ def add_tree(tar: tarfile.TarFile, root: Path, area: str, files: dict[str, dict[
         except FileNotFoundError:  # deleted after the database snapshot (e.g. a photo deleted just now)
             vanished.append(name)
     return vanished
+
+
+def _storage_names(storage: Storage, folder: str = "") -> Iterator[str]:
+    dirs, names = storage.listdir(folder)
+    for name in names:
+        yield f"{folder}{name}"
+    for sub in dirs:
+        yield from _storage_names(storage, f"{folder}{sub}/")
+
+
+def add_storage(
+    tar: tarfile.TarFile, storage: Storage, area: str, files: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Every file of ``storage`` (the photos' bucket, MEDIA_STORAGE_URL) as ``area/name``, read from the
+    store; returns those that vanished meanwhile."""
+    vanished: list[str] = []
+    for key in sorted(_storage_names(storage)):
+        name = f"{area}/{key}"
+        try:
+            with storage.open(key, "rb") as fh:
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = storage.size(key), 0o644
+                reader = HashingReader(fh)
+                tar.addfile(info, reader)
+        except FileNotFoundError:
+            vanished.append(name)
+            continue
+        files[name] = {"sha256": reader.digest.hexdigest(), "size": info.size}
+    return vanished
+
+
+def storage_has_files(storage: Storage) -> bool:
+    return next(_storage_names(storage), None) is not None
 
 
 def add_manifest(tar: tarfile.TarFile, manifest: dict[str, Any]) -> None:

@@ -17,11 +17,13 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from birdsite.media_storage import is_object_store
 from birdsite.ops import archive
 
 # Not worth restoring: derived from the code (content types, permissions) or about processes that will
@@ -105,7 +107,10 @@ def backup_write(*, output: Path | None = None) -> BackupResult:
         migrations = _migrations()
         with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
             archive.add_file(tar, snapshot, member, files)
-            vanished = archive.add_tree(tar, Path(settings.MEDIA_ROOT), "media", files)
+            if is_object_store(settings.STORAGES):
+                vanished = archive.add_storage(tar, default_storage, "media", files)
+            else:
+                vanished = archive.add_tree(tar, Path(settings.MEDIA_ROOT), "media", files)
             vanished += archive.add_tree(tar, Path(settings.MODEL_STORE_DIR), "models", files)
             archive.add_manifest(
                 tar,

@@ -19,9 +19,12 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 
+from birdsite.media_storage import is_object_store
 from birdsite.ops import archive
 from birdsite.ops.archive import BackupRefused
 from birdsite.photos.models import Photo
@@ -53,10 +56,28 @@ def _refuse_unless_empty() -> None:
     if get_user_model().objects.exists() or Photo.objects.exists():
         problems.append("the database has accounts or photos")
     for name, root in (("MEDIA_ROOT", settings.MEDIA_ROOT), ("MODEL_STORE_DIR", settings.MODEL_STORE_DIR)):
-        if _has_files(Path(root)):
+        if name == "MEDIA_ROOT" and in_bucket():
+            if archive.storage_has_files(default_storage):
+                problems.append("the photos' bucket (MEDIA_STORAGE_URL) has files")
+        elif _has_files(Path(root)):
             problems.append(f"{name} ({root}) has files")
     if problems:
         raise BackupRefused("not_empty", "Restore needs an empty install: " + "; ".join(problems) + ".")
+
+
+def in_bucket() -> bool:
+    return is_object_store(settings.STORAGES)
+
+
+def _into_bucket(checked: Path, key: str) -> str:
+    """A checked media file, from the scratch folder into the photos' bucket under its old name."""
+    with checked.open("rb") as fh:
+        stored = default_storage.save(key, File(fh))
+    checked.unlink()
+    if stored != key:  # the bucket was checked empty: a new name means something wrote there meanwhile
+        default_storage.delete(stored)
+        raise BackupRefused("not_empty", f"{key} appeared in the photos' bucket during the restore.")
+    return stored
 
 
 def _restore_sqlite_file(snapshot: Path) -> None:
@@ -103,11 +124,14 @@ def restore_archive(*, path: Path) -> RestoreResult:
     call_command("migrate", interactive=False, verbosity=0)
     _refuse_unless_empty()
     written: list[Path] = []
+    uploaded: list[str] = []  # photos put back into the bucket, when they live in one
     try:
         with (
             tarfile.open(path, "r:*") as tar,
             tempfile.TemporaryDirectory(prefix="birdsite-restore-") as scratch,
         ):
+            if in_bucket():  # media files are checked in the scratch folder, then put into the bucket
+                roots["media"] = Path(scratch) / "media"
             manifest: dict[str, Any] = archive.read_manifest(tar)
             files: dict[str, dict[str, Any]] = manifest["files"]
             database_member = manifest["database"]["member"]
@@ -121,9 +145,11 @@ def restore_archive(*, path: Path) -> RestoreResult:
                     snapshot if member.name == database_member else archive.safe_target(member.name, roots)
                 )
                 archive.extract_checked(tar, member, target, files[member.name])
-                if target != snapshot:
+                if target != snapshot and member.name.startswith("media/") and in_bucket():
+                    uploaded.append(_into_bucket(target, member.name.removeprefix("media/")))
+                elif target != snapshot:
                     written.append(target)
-            if len(written) != len(files) - 1:
+            if len(written) + len(uploaded) != len(files) - 1:
                 raise BackupRefused("corrupt_archive", "Some files of the manifest are not in the archive.")
             if database_member == archive.SQLITE_MEMBER:
                 _restore_sqlite_file(snapshot)
@@ -134,10 +160,13 @@ def restore_archive(*, path: Path) -> RestoreResult:
     except BaseException:
         for target in written:
             target.unlink(missing_ok=True)
+        for key in uploaded:
+            default_storage.delete(key)
         for root in roots.values():
             for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
                 if not any(folder.iterdir()):
                     folder.rmdir()
         raise
     expected = manifest["rows"]
-    return RestoreResult(time.monotonic() - started, len(written), _counts(list(expected)), expected)
+    files_back = len(written) + len(uploaded)
+    return RestoreResult(time.monotonic() - started, files_back, _counts(list(expected)), expected)

@@ -104,7 +104,7 @@ def test_three_workers_with_their_own_scratch_dirs_finish_every_job_once_when_on
             page = user.page(f"/jobs/{single.json()['id']}/")
             image = user.page(single.json()["image_url"])
             progress = user.page(f"/batches/{batch_id}/status.json").json()
-        keys = store.keys()
+        keys = store.object_keys()
 
     ledger.assert_nothing_lost(result)
     assert result.accepted == PHOTOS + 1 and result.succeeded == PHOTOS + 1
