@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import difflib
 import json
@@ -98,6 +99,7 @@ class Catalog:
             for names, common in (((s.common_name,), True), ((s.scientific_name, s.ebird_code or ""), False))
             for form in set().union(*map(search_keys, names)) - {""}
         ]
+        self._tails: list[tuple[str, int]] | None = None
 
     def __getitem__(self, key: str) -> Species:
         return self._by_key[key]
@@ -161,6 +163,24 @@ class Catalog:
         substring; accents, case, hyphens and apostrophes ignored; common-name matches first on a tie."""
         queries = [(q, q.replace(" ", "")) for q in search_keys(query) - {""}]
         best: dict[str, tuple[int, bool]] = {}
+        # Exact, prefix and word-prefix matches (ranks 0-2) come from a sorted index of word starts. They
+        # rank before any mere substring, so the scan of every form is needed only when they are too few
+        # to fill the answer: a one-letter query matches thousands of names and used to score them all.
+        tails = self._word_starts()
+        for q, _ in queries:
+            at = bisect.bisect_left(tails, (q,))
+            while at < len(tails) and tails[at][0].startswith(q):
+                form, _, key, common = self._search_forms[tails[at][1]]
+                rank = (_score(q, form), not common)
+                if rank < best.get(key, (5, True)):
+                    best[key] = rank
+                at += 1
+        if len(best) < limit:
+            self._scan(queries, best)
+        found = sorted(best.items(), key=lambda kv: (kv[1], self._by_key[kv[0]].common_name, kv[0]))
+        return [self._by_key[key] for key, _ in found[:limit]]
+
+    def _scan(self, queries: list[tuple[str, str]], best: dict[str, tuple[int, bool]]) -> None:
         # A substring test in C over every form first: only the forms that hold the query are scored.
         for form, squashed, key, common in self._search_forms:
             for q, q_squashed in queries:
@@ -168,8 +188,16 @@ class Catalog:
                     rank = (_score(q, form), not common)
                     if rank[0] < 5 and rank < best.get(key, (5, True)):
                         best[key] = rank
-        found = sorted(best.items(), key=lambda kv: (kv[1], self._by_key[kv[0]].common_name, kv[0]))
-        return [self._by_key[key] for key, _ in found[:limit]]
+
+    def _word_starts(self) -> list[tuple[str, int]]:
+        """``(the form from one of its words on, index of the form)``, sorted; built on first search."""
+        if self._tails is None:
+            self._tails = sorted(
+                (form[at:], i)
+                for i, (form, *_) in enumerate(self._search_forms)
+                for at in [0, *(j + 1 for j, c in enumerate(form) if c == " ")]
+            )
+        return self._tails
 
     def save(self, path: Path | str = DEFAULT_PATH) -> None:
         """Write sorted, indented JSON, so that changes read well in a diff."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifier.catalog import Species
+from classifier.catalog import Species, search_keys
 from classifier.names import full_catalog
 
 MODEL_RECORD = Species(
@@ -40,3 +40,18 @@ def test_search_ignores_accents_hyphens_and_apostrophes(catalog):
     assert catalog.search("blackandwhite warbler")[0].key == "bawwar"
     assert catalog.search("ruppells griffon")[0].common_name == "Rüppell's Griffon"
     assert catalog.search("Rüppell's Griffon")[0].common_name == "Rüppell's Griffon"
+
+
+TYPED = [*("american crow"[:n] for n in range(1, 14)), "e", "eu", "turdus m", "chuckwill", "Tōki", "warbler",
+         "grey heron", "amecro", "corvus", "zzzz", "o", "crow", "black-capped", "ll", "ow"]  # fmt: skip
+
+
+@pytest.mark.parametrize("limit", [2, 20, 500])
+def test_the_word_start_index_gives_the_same_answer_as_scanning_every_name(catalog, limit):
+    # The index skips the full scan when exact/prefix/word matches fill the answer; nothing may change.
+    for query in TYPED:
+        queries = [(q, q.replace(" ", "")) for q in search_keys(query) - {""}]
+        scanned: dict = {}
+        catalog._scan(queries, scanned)
+        expected = sorted(scanned.items(), key=lambda kv: (kv[1], catalog[kv[0]].common_name, kv[0]))
+        assert [s.key for s in catalog.search(query, limit=limit)] == [k for k, _ in expected[:limit]], query
