@@ -96,7 +96,8 @@ def main() -> None:
     full = web_catalog.get_catalog()
     load_s = time.perf_counter() - started
     records = list(full)
-    found = {q: [r.common_name for r in full.search(q, limit=3)] for q in ("american crow", "eurasian blackbird")}
+    names = ("american crow", "eurasian blackbird")
+    found = {q: [r.common_name for r in full.search(q, limit=3)] for q in names}
 
     out: dict = {"machine": machine(), "species": len(records), "catalog_load_s": round(load_s, 2)}
     out["first_hits"] = found
