@@ -14,7 +14,7 @@ W, H, PAD = 560, 300, 44
 def _svg(body: list[str], label: str, width: int = W, height: int = H) -> str:
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(label)}" class="chart" font-family="system-ui, sans-serif" font-size="12">'
+        f'aria-label="{escape(label)}" class="chart" font-family="system-ui, sans-serif" font-size="15">'
     )
     return "".join([head, f"<title>{escape(label)}</title>", *body, "</svg>"])
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from birdsite.review.models import ReviewDecision
+from birdsite.sightings import catalog
 
 Verdict = ReviewDecision.Verdict
 BINS = 10
@@ -102,7 +103,10 @@ def dashboard(*, model_version: str = "") -> Dashboard:
     for d in decisions:
         _count(versions.setdefault(d.model_version, Agreement(d.model_version)), d)
         if d.verdict in ReviewDecision.LABELLED:
-            _count(species.setdefault(d.label, Agreement(d.label, d.common_name or d.label)), d)
+            _count(
+                species.setdefault(d.label, Agreement(d.label, catalog.display_name(d.label, d.common_name))),
+                d,
+            )
             if d.top1_confidence is not None:
                 b = calibration[d.model_version][min(BINS - 1, int(d.top1_confidence * BINS))]
                 b.n += 1

@@ -61,3 +61,17 @@ def species_search(query: str, *, limit: int = 20) -> list[Any]:
     if catalog is None:
         return []
     return list(catalog.search(query, limit=limit))
+
+
+def display_name(key: str, name: str = "") -> str:
+    """What a page shows for a catalog key: the stored name, else the catalog's, else a readable form of
+    a higher taxon's key ("genus-zanda" -> "Zanda (genus)") — never the bare code."""
+    if name:
+        return name
+    species = species_get(key)
+    if species is not None and species.common_name:
+        return str(species.common_name)
+    rank, sep, rest = key.partition("-")
+    if sep and rank in ("genus", "family", "order") and rest:
+        return f"{rest.replace('-', ' ').capitalize()} ({rank})"
+    return key

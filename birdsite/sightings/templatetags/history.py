@@ -8,6 +8,7 @@ from django import template
 
 from birdsite.photos.models import ClassificationJob
 from birdsite.photos.selectors import current_predictions, job_verdict
+from birdsite.sightings import catalog
 
 register = template.Library()
 
@@ -34,3 +35,9 @@ def recent_answer(job: ClassificationJob) -> dict[str, Any]:
         return {"name": "No bird found", "confidence": None, "label": "", "verdict": verdict}
     top = predictions[0]
     return {"name": top.common_name, "confidence": top.confidence, "label": top.label, "verdict": verdict}
+
+
+@register.filter
+def species_name(key: str, name: str = "") -> str:
+    """A catalog key as people read it (staff pages too): never a bare code such as "genus-zanda"."""
+    return catalog.display_name(key or "", name or "") if key else ""
