@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import platform
 import resource
@@ -138,3 +139,17 @@ def photos(n: int) -> list[Path]:
         raise SystemExit(f"need {n} photos under {SHARED_PHOTOS}, found {len(found)}")
     step = len(found) // n
     return found[::step][:n]
+
+
+def twelve_megapixel(path: Path, seed: int) -> bytes:
+    """A 4000×3000 JPEG as a phone takes it: the photo's bird, 1000 px wide, somewhere in a blurred scene."""
+    from PIL import Image, ImageFilter
+
+    rng = np.random.default_rng(seed)
+    scene = Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)).resize((4000, 3000))
+    scene = scene.filter(ImageFilter.GaussianBlur(8))
+    bird = Image.open(path).convert("RGB").resize((1000, 1000))
+    scene.paste(bird, (int(rng.integers(0, 3000)), int(rng.integers(0, 2000))))
+    buffer = io.BytesIO()
+    scene.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()

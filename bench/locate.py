@@ -21,22 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from common import machine, photos, timed  # noqa: E402
-from PIL import Image, ImageFilter  # noqa: E402
+from common import machine, photos, timed, twelve_megapixel  # noqa: E402
+from PIL import Image  # noqa: E402
 
 import classifier  # noqa: E402
 from classifier import images, locate  # noqa: E402
-
-
-def twelve_megapixel(path: Path, seed: int) -> bytes:
-    rng = np.random.default_rng(seed)
-    scene = Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)).resize((4000, 3000))
-    scene = scene.filter(ImageFilter.GaussianBlur(8))
-    bird = Image.open(path).convert("RGB").resize((1000, 1000))
-    scene.paste(bird, (int(rng.integers(0, 3000)), int(rng.integers(0, 2000))))
-    buffer = io.BytesIO()
-    scene.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
 
 
 def main() -> int:

@@ -7,7 +7,9 @@ nothing configured, as ``make run`` on a fresh clone (SQLite, the SQLite-file br
 ``CELERY_BROKER_POLL_SECONDS``, results by polling). Each mode starts its own Celery worker (the CPU worker
 command from docker-compose.yml) and daphne, uploads photos from ../shared one at a time (upload -> result,
 warm worker; p50/p95), then, in the servers mode, a 500-photo batch through ``/batches/``. Prints JSON with
-the embedded p50 beside the servers p50 of the same run.
+the embedded p50 beside the servers p50 of the same run. ``--large N --large-batch M`` (issue 12): then N
+phone-sized 12 MP uploads one at a time and a batch of M of them, in the same run (the JPEGs are made from
+../shared photos in a temporary folder: each bird pasted 1000 px wide into a blurred 4000×3000 scene).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import CEILING_IMAGES_PER_SECOND, machine, photos, summary  # noqa: E402
+from common import CEILING_IMAGES_PER_SECOND, machine, photos, summary, twelve_megapixel  # noqa: E402
 
 DB = "birdsite_bench"
 
@@ -215,7 +217,9 @@ def batch_upload(client: Client, files: list[Path], group: int = 50) -> dict:
     }
 
 
-def run_mode(env: dict[str, str], logs: Path, port: int, pool: list[Path], args: argparse.Namespace) -> dict:
+def run_mode(
+    env: dict[str, str], logs: Path, port: int, pool: list[Path], args: argparse.Namespace, large: list[Path]
+) -> dict:
     """Worker + daphne with ``env``: single uploads (and the batch when ``args.batch``); their numbers."""
     out: dict = {}
     logs.mkdir(parents=True, exist_ok=True)
@@ -242,6 +246,10 @@ def run_mode(env: dict[str, str], logs: Path, port: int, pool: list[Path], args:
         out["one_photo_split"] = worker_split(worker_log.read_text(errors="replace"), answered)
         if args.batch:
             out[f"batch_{args.batch}_photos"] = batch_upload(client, pool[args.uploads + 3 :])
+        if args.large:  # phone-sized photos, after the 224-px ones of the same run
+            out["one_12mp_photo_upload_to_result"], _ = single_uploads(client, large[: args.large + 3])
+        if args.large_batch:
+            out[f"batch_{args.large_batch}_12mp_photos"] = batch_upload(client, large[args.large + 3 :])
         out["worker_peak_rss_mb"] = tree_peak_rss_mb(procs[0].pid)
         passes = re.findall(r"jobs \[([\d, ]+)\] classified in one forward pass", worker_log.read_text())
         out["micro_batched_passes"] = len(passes)
@@ -253,12 +261,27 @@ def run_mode(env: dict[str, str], logs: Path, port: int, pool: list[Path], args:
     return out
 
 
+def twelve_megapixel_files(count: int, tmp: Path) -> list[Path]:
+    """``count`` 4000×3000 JPEGs (each a different ../shared photo in a scene), written under ``tmp``."""
+    if count == 0:
+        return []
+    folder = tmp / "12mp"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i, source in enumerate(photos(count)):
+        files.append(folder / f"{i:04d}-{source.stem}.jpg")
+        files[-1].write_bytes(twelve_megapixel(source, i))
+    return files
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--uploads", type=int, default=40)
     parser.add_argument("--batch", type=int, default=500, help="photos of the batch (servers mode); 0: none")
     parser.add_argument("--modes", default="embedded,servers", help="embedded, embedded-1s, servers")
+    parser.add_argument("--large", type=int, default=0, help="12 MP single uploads too (servers mode)")
+    parser.add_argument("--large-batch", type=int, default=0, help="a batch of this many 12 MP photos too")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or set(modes) - {"embedded", "embedded-1s", "servers"}:
@@ -266,18 +289,21 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="birdsite-bench-"))
     out: dict = {"machine": machine(), "engine": os.environ.get("BIRDSITE_ENGINE", "auto")}
     pool = photos(args.uploads + 3 + args.batch)
+    wanted = args.large + 3 + args.large_batch if args.large or args.large_batch else 0
+    large = twelve_megapixel_files(wanted, tmp)
     for mode in modes:
         if mode.startswith("embedded"):
             env = bench_env(tmp / mode / "media", args.model_dir, var=tmp / mode / "var")
             if mode == "embedded-1s":
                 env["CELERY_BROKER_POLL_SECONDS"] = "1.0"
             subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-            mode_args = argparse.Namespace(**{**vars(args), "batch": 0})  # the batch is a servers figure
+            # the batches and the 12 MP photos are servers figures
+            mode_args = argparse.Namespace(**{**vars(args), "batch": 0, "large": 0, "large_batch": 0})
         else:
             env = bench_env(tmp / mode / "media", args.model_dir)
             create_database(env)
             mode_args = args
-        out[mode] = run_mode(env, tmp / mode, free_port(), pool, mode_args)
+        out[mode] = run_mode(env, tmp / mode, free_port(), pool, mode_args, large)
     if {"embedded", "servers"} <= set(out):
         embedded = out["embedded"]["one_photo_upload_to_result"]
         servers = out["servers"]["one_photo_upload_to_result"]
