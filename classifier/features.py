@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
-from classifier import images, weights
+from classifier import images, progress, weights
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ def _compute(paths, files, missing, transform, extractor, batch_size: int, desc:
 
     chunks = [missing[i : i + batch_size] for i in range(0, len(missing), batch_size)]
     # Decoding runs one batch ahead on a thread so the CPU never waits for JPEG.
-    with ThreadPoolExecutor(max_workers=1) as pool, tqdm(total=len(missing), desc=desc) as bar:
+    with ThreadPoolExecutor(max_workers=1) as pool, progress.Bar(len(missing), desc) as bar:
         pending = pool.submit(decode, chunks[0])
         for n, chunk in enumerate(chunks):
             batch = pending.result()

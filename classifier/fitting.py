@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import features, heads, weights
+from classifier import features, heads, progress, weights
 from classifier.data import Sample, catalog_resolver, load_samples
 from classifier.heads import build_head
 from classifier.recipe import TrainOptions
@@ -234,8 +234,8 @@ def _fit_stage(
             options.batch_size if kind == "block13" else options.head_batch_size,
             sample_weight,
         ),
-        verbose=2,
-        **fit_args,
+        verbose=progress.keras_verbose(),
+        **{**fit_args, "callbacks": [*fit_args["callbacks"], *progress.epoch_logger(f"{kind} head")]},
     )
     if schedule is not None:
         return schedule
