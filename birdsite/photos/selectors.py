@@ -126,6 +126,10 @@ def job_payload(job: ClassificationJob) -> dict[str, Any]:
         "image_url": reverse("photos:image", args=[job.photo_id]),
         "thumbnail_url": reverse("photos:thumbnail", args=[job.photo_id]),
         "sighting_url": reverse("sightings:detail", args=[sighting_id]) if sighting_id else None,
+        # A finished photo with no sighting (no bird found) is named on this page, if its owner saw one.
+        "name_url": reverse("sightings:name", args=[job.pk])
+        if job.status == ClassificationJob.Status.SUCCEEDED and not sighting_id
+        else None,
         "predictions": [prediction_payload(p) for p in predictions],
         "birds": birds_payload(job),
         "region": job.region,

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import transaction
 
 from birdsite.errors import Refused
+from birdsite.photos.models import ClassificationJob
 from birdsite.sightings import catalog, observers
 from birdsite.sightings.models import Sighting
 
@@ -94,3 +95,26 @@ def sighting_delete(*, sighting: Sighting) -> None:
     from birdsite.photos.services import photo_delete
 
     photo_delete(photo=sighting.photo)
+
+
+@transaction.atomic
+def sighting_name_photo(*, job: ClassificationJob, species_key: str, count: int = 1) -> Sighting:
+    """The owner names a bird in a photo the model found none in: only now does it become a sighting
+    (confirmed: the owner said it). A photo that already has one is renamed instead."""
+    species_key = species_key.strip()
+    if not species_key:
+        raise UnknownSpecies("Choose the species you saw.", code="species_required")
+    existing = Sighting.objects.select_for_update().filter(job=job, bird=0).first()
+    if existing is not None:
+        return sighting_update(sighting=existing, species_key=species_key, confirmed=True, count=count)
+    photo = job.photo
+    sighting = Sighting(
+        owner_id=job.owner_id,
+        photo=photo,
+        job=job,
+        bird=0,
+        observed_at=photo.taken_at or photo.created_at,
+        latitude=photo.latitude,
+        longitude=photo.longitude,
+    )
+    return sighting_update(sighting=sighting, species_key=species_key, confirmed=True, count=count)

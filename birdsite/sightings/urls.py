@@ -6,6 +6,7 @@ app_name = "sightings"
 urlpatterns = [
     path("sightings/", views.sighting_list, name="list"),
     path("sightings/<int:pk>/", views.sighting_detail, name="detail"),
+    path("sightings/new/<int:job_pk>/", views.photo_name, name="name"),
     path("sightings/<int:pk>/suggestion/", views.sighting_suggestion, name="suggestion"),
     path("sightings/<int:pk>/delete/", views.sighting_delete, name="delete"),
     path("sightings/<int:pk>/place/", extra_views.sighting_place, name="place"),

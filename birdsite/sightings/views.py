@@ -16,7 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from birdsite.photos.selectors import current_predictions, job_payload
+from birdsite.photos.models import ClassificationJob
+from birdsite.photos.selectors import current_predictions, job_payload, jobs_for
 from birdsite.sightings import catalog, observers, reviews, selectors, services
 from birdsite.sightings.forms import SightingEditForm, SightingFilterForm, SightingPlaceForm
 
@@ -130,6 +131,35 @@ def sighting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     failed = bool(form.errors or place.errors)
     return render(request, "sightings/detail.html", context, status=400 if failed else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_name(request: HttpRequest, job_pk: int) -> HttpResponse:
+    """A photo the model found no bird in becomes a sighting only when its owner names one here."""
+    job = get_object_or_404(jobs_for(user=request.user), pk=job_pk, status=ClassificationJob.Status.SUCCEEDED)
+    if job.sighting is not None:
+        return redirect("sightings:detail", job.sighting.pk)
+    form = SightingEditForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            sighting = services.sighting_name_photo(
+                job=job,
+                species_key=form.cleaned_data["species_key"],
+                count=form.cleaned_data.get("count") or 1,
+            )
+        except services.UnknownSpecies as exc:
+            form.add_error("species_key", str(exc))
+        else:
+            messages.success(request, f"Saved {sighting.common_name} to your sightings.")
+            return redirect("sightings:detail", sighting.pk)
+    context = {
+        "job": job,
+        "form": form,
+        "predictions": current_predictions(job),
+        "chosen": request.POST.get("species_key", ""),
+    }
+    return render(request, "sightings/name.html", context, status=400 if form.errors else 200)
 
 
 @login_required

@@ -103,6 +103,12 @@
       ]));
       root.appendChild(topList(preds));
     }
+    if (!job.sighting_url && job.name_url) {
+      root.appendChild(el("p", { className: "saved" }, [
+        document.createTextNode("Kept as a photo, not a sighting. "),
+        el("a", { href: job.name_url, "data-name-link": "", text: "Saw a bird? Name it →" }),
+      ]));
+    }
     if (job.sighting_url) {
       root.appendChild(el("p", { className: "saved" }, [
         document.createTextNode("Saved to your sightings. "),
