@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from birdsite.photos.models import ClassificationJob, Photo, Prediction
+from birdsite.photos.models import BirdAnswer, ClassificationJob, Photo, Prediction
 
 
 @admin.register(Photo)
@@ -38,6 +38,23 @@ class PredictionAdmin(admin.ModelAdmin):
     search_fields = ["label", "common_name", "scientific_name", "job__id"]
     list_select_related = ["job"]
     readonly_fields = [f.name for f in Prediction._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(BirdAnswer)
+class BirdAnswerAdmin(admin.ModelAdmin):
+    """The open-set answer per bird and model version; never changed, like the predictions."""
+
+    list_display = ["id", "job", "model_version", "bird", "kind", "common_name", "confidence", "known_score"]
+    list_filter = ["kind", "model_version"]
+    search_fields = ["label", "common_name", "scientific_name", "job__id"]
+    list_select_related = ["job"]
+    readonly_fields = [f.name for f in BirdAnswer._meta.fields]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

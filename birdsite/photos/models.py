@@ -148,3 +148,41 @@ class Prediction(models.Model):
         if self.box_w is None or self.box_h is None:
             return None
         return [self.box_x or 0.0, self.box_y or 0.0, self.box_w, self.box_h]
+
+
+class BirdAnswer(models.Model):
+    """What the model answers for one bird of one model version, beside its ranked ``Prediction`` rows:
+    a species it knows, a genus/family it knows, or "a species the model may not know" with the closest
+    taxa it does know. Never updated. Birds stored before open-set answers have no row: they read as the
+    rank-1 prediction (``birdsite.photos.selectors.current_answers``)."""
+
+    class Kind(models.TextChoices):
+        # The values are the classifier's ``classifier.ranks.ANSWER_KINDS`` and the API's stable enum.
+        SPECIES = "species", "A species the model knows"
+        HIGHER_TAXON = "higher_taxon", "A genus or family the model knows"
+        UNKNOWN = "unknown", "A species the model may not know"
+
+    job = models.ForeignKey(ClassificationJob, on_delete=models.CASCADE, related_name="answers")
+    model_version = models.CharField(max_length=64)
+    bird = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The taxon answered (species, genus or family); all empty for an unknown species.
+    rank = models.CharField(max_length=16, blank=True)
+    label = models.CharField(max_length=64, blank=True)
+    common_name = models.CharField(max_length=200, blank=True)
+    scientific_name = models.CharField(max_length=200, blank=True)
+    # The taxon's calibrated probability; for "unknown", the probability that it is a known species.
+    confidence = models.FloatField()
+    known_score = models.FloatField(null=True, blank=True)  # the open-set score: higher = more likely known
+    # For "unknown": up to 3 closest known taxa, {label, common_name, scientific_name, confidence}.
+    closest = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "model_version", "bird"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "model_version", "bird"], name="answer_unique_bird"),
+        ]
+
+    def __str__(self) -> str:
+        return f"bird {self.bird}: {self.kind} {self.common_name}".strip()

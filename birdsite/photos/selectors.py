@@ -10,8 +10,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from birdsite.confidence import confidence_text, describe
-from birdsite.photos.models import ClassificationJob, Photo, Prediction
+from birdsite.confidence import confidence_text, describe, taxon_rank
+from birdsite.photos.models import BirdAnswer, ClassificationJob, Photo, Prediction
+
+Kind = BirdAnswer.Kind
+UNKNOWN_TEXT = "a species the model may not know"
 
 
 def photos_for(*, user: AbstractBaseUser) -> QuerySet[Photo]:
@@ -41,6 +44,41 @@ def current_birds(job: ClassificationJob) -> dict[int, list[Prediction]]:
 def current_predictions(job: ClassificationJob) -> list[Prediction]:
     """The best bird's predictions of the model version that last finished this job, best first."""
     return current_birds(job).get(0, [])
+
+
+def _stored_answers(job: ClassificationJob) -> dict[int, BirdAnswer]:
+    prefetched = getattr(job, "_prefetched_objects_cache", {}).get("answers")
+    if prefetched is not None:
+        rows = [a for a in prefetched if a.model_version == job.model_version]
+    else:
+        rows = list(job.answers.filter(model_version=job.model_version))
+    return {a.bird: a for a in rows}
+
+
+def answer_of(top: Prediction) -> BirdAnswer:
+    """What a bird stored before open-set answers answers: its rank-1 prediction (unsaved)."""
+    rank = taxon_rank(top.label)
+    return BirdAnswer(
+        job_id=top.job_id,
+        model_version=top.model_version,
+        bird=top.bird,
+        kind=Kind.SPECIES if rank == "species" else Kind.HIGHER_TAXON,
+        rank=rank,
+        label=top.label,
+        common_name=top.common_name,
+        scientific_name=top.scientific_name,
+        confidence=top.confidence,
+    )
+
+
+def current_answers(job: ClassificationJob) -> dict[int, BirdAnswer]:
+    """Per bird of the photo, the model's answer (species, genus/family, or a species it may not know)
+    of the version that last finished this job; a bird without a stored answer reads as its rank-1."""
+    birds = current_birds(job)
+    if not birds:
+        return {}
+    stored = _stored_answers(job)
+    return {bird: stored.get(bird) or answer_of(rows[0]) for bird, rows in birds.items()}
 
 
 def job_wait(*, job: ClassificationJob, timeout: float, max_interval: float = 0.5) -> ClassificationJob:
@@ -91,14 +129,48 @@ def prediction_payload(p: Prediction) -> dict[str, Any]:
     }
 
 
+def _taxon_payload(label: str, common_name: str, scientific_name: str, value: float) -> dict[str, Any]:
+    return {
+        "label": label,
+        "common_name": common_name,
+        "scientific_name": scientific_name,
+        "confidence": value,
+        **describe(value, label),
+        "species_url": reverse("sightings:species", args=[label]) if label else None,
+    }
+
+
+def answer_payload(answer: BirdAnswer) -> dict[str, Any]:
+    """One bird's answer as pages and the API show it. For "unknown": ``common_name`` says "a species
+    the model may not know", ``confidence`` is the probability that it is a known species after all,
+    and ``closest`` lists the closest taxa the model knows."""
+    unknown = answer.kind == Kind.UNKNOWN
+    return {
+        "kind": str(answer.kind),
+        "kind_text": Kind(answer.kind).label,
+        "rank": answer.rank or None,
+        **_taxon_payload(answer.label, answer.common_name, answer.scientific_name, answer.confidence),
+        "common_name": UNKNOWN_TEXT if unknown else answer.common_name,
+        "scientific_name": answer.scientific_name or None,
+        "label": answer.label or None,
+        "known_score": answer.known_score,
+        "closest": [
+            _taxon_payload(c["label"], c["common_name"], c["scientific_name"], c["confidence"])
+            for c in answer.closest
+        ],
+    }
+
+
 def birds_payload(job: ClassificationJob) -> list[dict[str, Any]]:
     """Each bird found in the photo: its box (normalised x, y, w, h; None for the whole photo), its bird
-    score and its predictions, best first."""
+    score, its answer and its predictions, best first."""
+    answers = current_answers(job)
     return [
         {
             "bird": bird,
             "box": rows[0].box,
             "bird_score": rows[0].bird_score,
+            "answer": answer_payload(answers[bird]),
             "predictions": [prediction_payload(p) for p in rows],
         }
         for bird, rows in current_birds(job).items()
@@ -107,6 +179,7 @@ def birds_payload(job: ClassificationJob) -> list[dict[str, Any]]:
 
 def job_payload(job: ClassificationJob) -> dict[str, Any]:
     predictions = current_predictions(job)
+    birds = birds_payload(job)
     sighting_id = getattr(getattr(job, "sighting", None), "pk", None) if job.is_finished else None
     return {
         "id": job.pk,
@@ -131,7 +204,8 @@ def job_payload(job: ClassificationJob) -> dict[str, Any]:
         if job.status == ClassificationJob.Status.SUCCEEDED and not sighting_id
         else None,
         "predictions": [prediction_payload(p) for p in predictions],
-        "birds": birds_payload(job),
+        "answer": birds[0]["answer"] if birds else None,  # the best bird's
+        "birds": birds,
         "region": job.region,
         "region_url": reverse("photos:job-region", args=[job.pk]),
     }
