@@ -129,7 +129,7 @@ class ClassificationListApi(ListApi):
     )
     def get(self, request: Request) -> Response:
         jobs = photo_selectors.jobs_for(user=request.user).prefetch_related("sightings")
-        return self.paginated(request, jobs.prefetch_related("predictions"))
+        return self.paginated(request, jobs.prefetch_related("predictions", "answers"))
 
     @extend_schema(
         tags=["classifications"],

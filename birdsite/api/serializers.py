@@ -10,8 +10,14 @@ from rest_framework.reverse import reverse
 
 from birdsite import confidence
 from birdsite.api.models import ApiToken
-from birdsite.photos.models import ClassificationJob, Prediction
-from birdsite.photos.selectors import current_birds, current_predictions, job_verdict
+from birdsite.photos.models import BirdAnswer, ClassificationJob, Prediction
+from birdsite.photos.selectors import (
+    answer_payload,
+    current_answers,
+    current_birds,
+    current_predictions,
+    job_verdict,
+)
 from birdsite.sightings.models import Sighting
 
 # --- Tokens --------------------------------------------------------------------------------------
@@ -80,6 +86,43 @@ class ClassificationRegionSerializer(serializers.Serializer):
     region = RegionField(help_text="The part of the photo to name again: [x, y, w, h] from 0 to 1.")
 
 
+class TaxonSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="Catalog key (eBird code, or genus-…/family-…).")
+    common_name = serializers.CharField()
+    scientific_name = serializers.CharField(allow_blank=True)
+    confidence = serializers.FloatField(min_value=0, max_value=1)
+    confidence_text = serializers.CharField()
+    confidence_words = serializers.CharField()
+
+
+class AnswerSerializer(serializers.Serializer):
+    """What the model answers for one bird: the taxon it knows at the rank the probabilities support, or
+    that it is probably a species it does not know (with the closest taxa it knows)."""
+
+    kind = serializers.ChoiceField(
+        choices=BirdAnswer.Kind.choices,
+        help_text="Stable: `species` (a species the model knows), `higher_taxon` (a genus or family it "
+        "knows), `unknown` (a species the model may not know; see `closest`).",
+    )
+    kind_text = serializers.CharField(help_text="The kind in words, for people.")
+    rank = serializers.CharField(allow_null=True, help_text="species, genus or family; null when unknown.")
+    label = serializers.CharField(allow_null=True, help_text="Catalog key of the taxon; null when unknown.")
+    common_name = serializers.CharField(help_text='"a species the model may not know" when unknown.')
+    scientific_name = serializers.CharField(allow_null=True)
+    confidence = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        help_text="The taxon's calibrated probability; when unknown, the probability that it is a known "
+        "species after all.",
+    )
+    confidence_text = serializers.CharField()
+    confidence_words = serializers.CharField()
+    known_score = serializers.FloatField(
+        allow_null=True, help_text="The open-set score (higher: more likely known); null for older results."
+    )
+    closest = TaxonSerializer(many=True, help_text="When unknown: up to 3 closest taxa the model knows.")
+
+
 class BirdSerializer(serializers.Serializer):
     bird = serializers.IntegerField(help_text="0 is the best bird of the photo.")
     box = serializers.ListField(
@@ -88,7 +131,12 @@ class BirdSerializer(serializers.Serializer):
         help_text="Where it is: normalised [x, y, w, h]; null for the whole photo (older results).",
     )
     bird_score = serializers.FloatField(allow_null=True)
+    answer = serializers.SerializerMethodField()
     predictions = serializers.SerializerMethodField()
+
+    @extend_schema_field(AnswerSerializer)
+    def get_answer(self, bird: dict[str, Any]) -> dict[str, Any]:
+        return AnswerSerializer(answer_payload(bird["answer"])).data
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_predictions(self, bird: dict[str, Any]) -> list[dict[str, Any]]:
@@ -160,6 +208,7 @@ class ClassificationSerializer(serializers.ModelSerializer):
     photo = serializers.IntegerField(source="photo_id", read_only=True)
     sighting = serializers.SerializerMethodField(help_text="The sighting this photo became, once finished.")
     birds = serializers.SerializerMethodField(help_text="Every bird found, best first, each with its box.")
+    answer = serializers.SerializerMethodField(help_text="The best bird's answer; null until finished.")
     region = serializers.SerializerMethodField(help_text="The part of the photo you asked about, if any.")
 
     class Meta:
@@ -173,6 +222,7 @@ class ClassificationSerializer(serializers.ModelSerializer):
             "is_bird",
             "bird_score",
             "predictions",
+            "answer",
             "birds",
             "region",
             "model_version",
@@ -202,10 +252,28 @@ class ClassificationSerializer(serializers.ModelSerializer):
     def get_predictions(self, job: ClassificationJob) -> list[dict[str, Any]]:
         return PredictionSerializer(self._predictions(job), many=True).data
 
+    def _answers(self, job: ClassificationJob) -> dict[int, BirdAnswer]:
+        cache = self.context.setdefault("_answers", {})
+        if job.pk not in cache:
+            cache[job.pk] = current_answers(job)
+        return cache[job.pk]
+
+    @extend_schema_field(AnswerSerializer(allow_null=True))
+    def get_answer(self, job: ClassificationJob) -> dict[str, Any] | None:
+        best = self._answers(job).get(0)
+        return AnswerSerializer(answer_payload(best)).data if best is not None else None
+
     @extend_schema_field(BirdSerializer(many=True))
     def get_birds(self, job: ClassificationJob) -> list[dict[str, Any]]:
+        answers = self._answers(job)
         birds = [
-            {"bird": bird, "box": rows[0].box, "bird_score": rows[0].bird_score, "rows": rows}
+            {
+                "bird": bird,
+                "box": rows[0].box,
+                "bird_score": rows[0].bird_score,
+                "answer": answers[bird],
+                "rows": rows,
+            }
             for bird, rows in current_birds(job).items()
         ]
         return BirdSerializer(birds, many=True).data
