@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from birdsite.confidence import describe
-from birdsite.photos.models import ClassificationJob, Prediction
+from birdsite.photos.models import BirdAnswer, ClassificationJob, Prediction
+from birdsite.photos.selectors import UNKNOWN_TEXT
 
 PLAIN_REASONS = {
     "empty": "The file is empty.",
@@ -38,21 +39,35 @@ def plain_reason(code: str, reason: str) -> str:
     return reason
 
 
-def _top_predictions(job_ids: list[int]) -> dict[int, Prediction]:
-    """Each finished job's top-1 of its current model version, in one query."""
+def _best_bird(job_ids: list[int]) -> tuple[dict[int, Prediction], dict[int, BirdAnswer]]:
+    """Each finished job's top-1 and open-set answer (if stored) of its current model version's best bird,
+    in three queries."""
     versions = dict(ClassificationJob.objects.filter(pk__in=job_ids).values_list("pk", "model_version"))
     tops = Prediction.objects.filter(job_id__in=job_ids, bird=0, rank=1)
-    return {p.job_id: p for p in tops if versions.get(p.job_id) == p.model_version}
+    answers = BirdAnswer.objects.filter(job_id__in=job_ids, bird=0)
+    return (
+        {p.job_id: p for p in tops if versions.get(p.job_id) == p.model_version},
+        {a.job_id: a for a in answers if versions.get(a.job_id) == a.model_version},
+    )
 
 
 def items_for_page(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``batches.selectors.batch_items`` rows with plain reasons and the top-1's confidence."""
-    tops = _top_predictions([it["job_id"] for it in items if it.get("job_id")])
+    """``batches.selectors.batch_items`` rows with plain reasons and the top-1's confidence; a genus or
+    family answer shows that taxon, "a species the model may not know" its closest known taxa."""
+    tops, answers = _best_bird([it["job_id"] for it in items if it.get("job_id")])
     rows = []
     for it in items:
         row = dict(it, reason=plain_reason(it.get("code") or "", it.get("reason") or ""))
-        top = tops.get(it.get("job_id"))
-        if top is not None and it.get("species"):
+        top, answer = tops.get(it.get("job_id")), answers.get(it.get("job_id"))
+        kind = answer.kind if answer is not None else ""
+        if kind == BirdAnswer.Kind.UNKNOWN:
+            named = it.get("species")  # the user may have named it since
+            row.update(answer_kind=kind, species=named or UNKNOWN_TEXT.capitalize())
+            row["closest"] = ", ".join(c["common_name"] for c in answer.closest)
+        elif kind == BirdAnswer.Kind.HIGHER_TAXON and top is not None and answer.label != top.label:
+            row.update(describe(answer.confidence, answer.label), confidence=answer.confidence)
+            row.update(answer_kind=kind, species=answer.common_name, taxon_rank=answer.rank)
+        elif top is not None and it.get("species"):
             row.update(describe(top.confidence, top.label), confidence=top.confidence)
         rows.append(row)
     return rows

@@ -38,7 +38,9 @@
         what.appendChild(el("span", { class: "badge rank" }, it.taxon_rank));
       }
       row.appendChild(what);
-      var conf = cell("Confidence", it.confidence_text ? it.confidence_text + " · " + it.confidence_words : "");
+      if (it.answer_kind === "unknown") what.setAttribute("data-answer-kind", "unknown");
+      var conf = cell("Confidence", it.answer_kind === "unknown" ? (it.closest ? "Closest known: " + it.closest : "") :
+                      it.confidence_text ? it.confidence_text + " · " + it.confidence_words : "");
       if (it.low_confidence) {
         conf.appendChild(document.createTextNode(" "));
         conf.appendChild(el("span", { class: "badge low" }, "Low confidence"));

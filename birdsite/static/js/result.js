@@ -55,12 +55,43 @@
     return list;
   }
 
+  /* "A species the model may not know" (issue 17): no species is named; the closest taxa it knows are
+     listed to compare, and the sighting waits for the user to name it from the full taxonomy. */
+  function renderUnknown(root, heading, answer) {
+    root.appendChild(el("p", { className: "eyebrow", text: "Probably none of the species it knows" }));
+    root.appendChild(el(heading, { className: "species unsure", "data-species": "", "data-answer-kind": "unknown",
+                                   text: "A species the model may not know" }));
+    root.appendChild(el("p", { className: "muted" }, [
+      el("span", { className: "badge low", "data-unknown-species": "", text: "New to the model?" }),
+      document.createTextNode(" It looks like none of the birds it was trained on (only " + confText(answer) +
+        " likely to be one of them). The closest it knows:"),
+    ]));
+    if ((answer.closest || []).length) root.appendChild(topList(answer.closest));
+  }
+
+  /* A genus or family the probabilities support where no one species is sure. */
+  function renderHigher(root, heading, answer, preds) {
+    root.appendChild(el("p", { className: "eyebrow", text: "Most likely — a " + answer.rank + ", not one species" }));
+    root.appendChild(el(heading, { className: "species", "data-species": "", "data-answer-kind": "higher_taxon",
+                                   text: answer.common_name }, [rankBadge({ taxon_rank: answer.rank })]));
+    root.appendChild(el("p", { className: "sci" }, [el("em", { text: answer.scientific_name || "" }),
+      document.createTextNode(" · " + answer.rank)]));
+    root.appendChild(el("p", { className: "confidence" }, [
+      el("strong", { "data-confidence": "", text: confText(answer) }),
+      document.createTextNode(" confident · " + answer.confidence_words),
+    ]));
+    root.appendChild(el("h3", { text: "Species it could be" }));
+    root.appendChild(topList(preds));
+  }
+
   function render(root, job) {
     root.dataset.status = job.status;
     root.dataset.verdict = job.verdict;
     root.replaceChildren();
     var preds = job.predictions || [];
     var top = preds[0];
+    var answer = job.answer;
+    root.dataset.answer = answer ? answer.kind : "";
     var heading = root.dataset.heading || "h2";
     if (job.verdict === "pending" || job.verdict === "running") {
       root.appendChild(el("div", { className: "working" }, [
@@ -81,6 +112,10 @@
       root.appendChild(el(heading, { className: "species", "data-species": "", text: "No bird found" }));
       root.appendChild(el("p", { className: "muted", text: "The model sees no bird in this photo (bird score " +
         (job.bird_score_text || "") + "). Try a closer, sharper shot — or name it yourself in your sightings." }));
+    } else if (answer && answer.kind === "unknown") {
+      renderUnknown(root, heading, answer);
+    } else if (answer && answer.kind === "higher_taxon" && (!top || answer.label !== top.label)) {
+      renderHigher(root, heading, answer, preds);
     } else if (job.verdict === "sure") {
       var rank = top.taxon_rank && top.taxon_rank !== "species" ? " — a " + top.taxon_rank + ", not one species" : "";
       root.appendChild(el("p", { className: "eyebrow", text: "Most likely" + rank }));
@@ -112,7 +147,8 @@
     if (job.sighting_url) {
       root.appendChild(el("p", { className: "saved" }, [
         document.createTextNode("Saved to your sightings. "),
-        el("a", { href: job.sighting_url, "data-sighting-link": "", text: "Confirm or rename →" }),
+        el("a", { href: job.sighting_url, "data-sighting-link": "",
+                  text: answer && answer.kind === "unknown" ? "Name it from every species →" : "Confirm or rename →" }),
       ]));
     }
     root.appendChild(el("p", { className: "muted small", text: "Model " + (job.model_version || "?") }));
