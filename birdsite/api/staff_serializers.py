@@ -31,6 +31,12 @@ class QueueFilterSerializer(serializers.Serializer):
     no_bird = serializers.BooleanField(
         required=False, default=False, help_text='Only photos the bird gate called "no bird".'
     )
+    new_species = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Only photos whose owner named a species the model has no class for (what a retrain "
+        "could learn).",
+    )
 
 
 class UserChoiceSerializer(serializers.Serializer):
@@ -45,6 +51,9 @@ class QueueItemSerializer(serializers.ModelSerializer):
     top1_confidence = serializers.FloatField(read_only=True, help_text="Lowest first.")
     predictions = serializers.SerializerMethodField(help_text="The top-5 of the job's model version.")
     user_choice = serializers.SerializerMethodField(help_text="The owner's own species, if they chose.")
+    new_species = serializers.SerializerMethodField(
+        help_text="The owner named a species the model has no class for (flagged for review)."
+    )
 
     class Meta:
         model = ClassificationJob
@@ -57,6 +66,7 @@ class QueueItemSerializer(serializers.ModelSerializer):
             "top1_confidence",
             "predictions",
             "user_choice",
+            "new_species",
             "created_at",
             "finished_at",
         ]
@@ -65,6 +75,10 @@ class QueueItemSerializer(serializers.ModelSerializer):
     @extend_schema_field(PredictionSerializer(many=True))
     def get_predictions(self, job: ClassificationJob) -> list[dict[str, Any]]:
         return PredictionSerializer(review_selectors.predictions_of(job), many=True).data
+
+    def get_new_species(self, job: ClassificationJob) -> bool:
+        sighting = getattr(job, "sighting", None)
+        return sighting is not None and review_selectors.is_new_species(sighting.species_key)
 
     @extend_schema_field(UserChoiceSerializer(allow_null=True))
     def get_user_choice(self, job: ClassificationJob) -> dict[str, Any] | None:

@@ -9,6 +9,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from birdsite.registry.models import ModelEvent, ModelVersion
+from birdsite.review import selectors as review_selectors
+from birdsite.review.models import ReviewDecision
+from birdsite.sightings.models import Sighting
 
 Status = ModelVersion.Status
 
@@ -152,3 +155,55 @@ def last_retraining() -> LastRetraining | None:
 
 def retraining_in_progress() -> ModelVersion | None:
     return ModelVersion.objects.filter(status__in=[Status.QUEUED, Status.TRAINING]).first()
+
+
+@dataclass
+class NewSpecies:
+    """A species the served model has no class for, and the photos of it collected so far."""
+
+    species_key: str
+    common_name: str
+    scientific_name: str
+    photos: int = 0  # photos people named it on (a sighting) or a reviewer labelled it
+    reviewed: int = 0  # of those, photos whose latest review labels it: what a retrain trains on
+
+
+def new_species_counts() -> list[NewSpecies]:
+    """Per species outside the served model's classes, how many photos it has collected (issue 17:
+    what the next retrain could learn), most photos first. Where a reviewer judged a photo's best bird,
+    the newest decision says what it is, not the owner. Two queries."""
+    classes = review_selectors.model_classes()
+    if not classes:
+        return []
+    photos: dict[str, set[int]] = {}
+    reviewed: dict[str, set[int]] = {}
+    names: dict[str, tuple[str, str]] = {}
+    decided: set[int] = set()
+    decisions = (
+        ReviewDecision.objects.exclude(verdict=ReviewDecision.Verdict.SKIPPED)
+        .order_by("job_id", "-created_at", "-pk")
+        .values_list("job_id", "verdict", "label", "common_name", "scientific_name", "job__photo_id")
+    )
+    for job, verdict, label, common, sci, photo in decisions:
+        if job in decided:
+            continue  # only a job's newest decision labels it
+        decided.add(job)
+        if verdict in ReviewDecision.LABELLED and label and label not in classes:
+            photos.setdefault(label, set()).add(photo)
+            reviewed.setdefault(label, set()).add(photo)
+            names.setdefault(label, (common, sci))
+    named = (
+        Sighting.objects.exclude(species_key="")
+        .exclude(species_key__in=sorted(classes))
+        .values_list("species_key", "common_name", "scientific_name", "photo_id", "job_id", "bird")
+    )
+    for key, common, sci, photo, job, bird in named:
+        if bird == 0 and job in decided:
+            continue  # the reviewer's decision above says what this bird is
+        photos.setdefault(key, set()).add(photo)
+        names.setdefault(key, (common, sci))
+    rows = [
+        NewSpecies(key, *names[key], photos=len(ids), reviewed=len(reviewed.get(key, ())))
+        for key, ids in photos.items()
+    ]
+    return sorted(rows, key=lambda r: (-r.photos, r.common_name.lower()))

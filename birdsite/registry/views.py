@@ -29,6 +29,7 @@ def version_list(request: HttpRequest) -> HttpResponse:
         "events": selectors.events_list(),
         "rollback_target": selectors.rollback_target(),
         "last_retraining": selectors.last_retraining(),
+        "new_species": selectors.new_species_counts(),
     }
     return render(request, "registry/list.html", context)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,9 +11,27 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from birdsite.photos.models import ClassificationJob, Prediction
 from birdsite.review.models import ReviewDecision
+from birdsite.sightings import catalog
 from birdsite.sightings.models import Sighting
 
+log = logging.getLogger(__name__)
 Verdict = ReviewDecision.Verdict
+
+
+def model_classes() -> frozenset[str]:
+    """Catalog keys of the classes the served model knows; a species named outside them is a "new
+    species" (issue 17). Empty when no model is installed: then nothing is called new."""
+    try:
+        return frozenset(catalog.model_catalog().keys())
+    except (ImportError, OSError, ValueError, KeyError) as exc:
+        log.warning("model catalog unavailable: %s", exc)
+        return frozenset()
+
+
+def is_new_species(species_key: str, classes: frozenset[str] | None = None) -> bool:
+    """A named species (not "no bird") the served model has no class for."""
+    classes = model_classes() if classes is None else classes
+    return bool(species_key and classes and species_key not in classes)
 
 
 @dataclass(frozen=True)
@@ -21,6 +40,7 @@ class QueueFilters:
     model_version: str = ""
     disputed: bool = False  # the user's own species differs from the model's top-1
     no_bird: bool = False  # the bird gate said "no bird"
+    new_species: bool = False  # the user named a species the model has no class for
 
     @classmethod
     def from_query(cls, query: Any) -> QueueFilters:
@@ -29,11 +49,13 @@ class QueueFilters:
             model_version=(query.get("model_version") or "").strip()[:64],
             disputed=query.get("disputed") in ("1", "on", "true"),
             no_bird=query.get("no_bird") in ("1", "on", "true"),
+            new_species=query.get("new_species") in ("1", "on", "true"),
         )
 
     def as_query(self) -> dict[str, str]:
         query = {"species": self.species, "model_version": self.model_version}
         query.update({"disputed": "1" if self.disputed else "", "no_bird": "1" if self.no_bird else ""})
+        query["new_species"] = "1" if self.new_species else ""
         return {k: v for k, v in query.items() if v}
 
 
@@ -76,6 +98,10 @@ def review_queue(*, reviewer: AbstractBaseUser, filters: QueueFilters | None = N
         qs = qs.filter(Exists(best_bird.exclude(species_key="").exclude(species_key=OuterRef("top1_label"))))
     if filters.no_bird:
         qs = qs.filter(is_bird=False)
+    if filters.new_species:
+        classes = model_classes()
+        named = best_bird.exclude(species_key="").exclude(species_key__in=sorted(classes))
+        qs = qs.filter(Exists(named)) if classes else qs.none()
     return qs.order_by("top1_confidence", "pk")
 
 

@@ -43,13 +43,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     item = selectors.queue_item(
         reviewer=request.user, filters=filters, job_id=int(job_id) if job_id and job_id.isdigit() else None
     )
+    sighting = getattr(item, "sighting", None) if item else None
     context = {
         "filters": filters,
         "filter_query": urlencode(filters.as_query()),
         "item": item,
         "predictions": selectors.predictions_of(item) if item else [],
         "judged_box": _judged_box(item),
-        "sighting": getattr(item, "sighting", None) if item else None,
+        "sighting": sighting,
+        "new_species": selectors.is_new_species(sighting.species_key) if sighting is not None else False,
         "remaining": selectors.review_queue(reviewer=request.user, filters=filters).count(),
         "versions": selectors.model_versions_seen(),
         "filter_species": catalog.species_get(filters.species) if filters.species else None,
