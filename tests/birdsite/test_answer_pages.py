@@ -47,6 +47,7 @@ def test_the_sighting_page_says_it_may_be_a_species_the_model_does_not_know(owne
     closest = page[page.index('data-answer-kind="unknown"') :]
     assert all(name in closest for name in ("American Goldfinch", "House Finch", "Pine Grosbeak"))
     assert "Name it: search every species" in page
+    assert "Not named yet" in page and "the model's guess" not in page  # no species was guessed
 
 
 def test_once_named_the_sighting_page_shows_the_users_species_beside_the_models_doubt(
