@@ -223,6 +223,7 @@ class SightingListApi(ListApi):
             species_key=filters.get("species"),
             date_from=filters.get("date_from"),
             date_to=filters.get("date_to"),
+            status=filters.get("status", ""),
         )
         return self.paginated(request, sightings)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
@@ -19,6 +19,7 @@ from birdsite.photos.selectors import (
     job_verdict,
 )
 from birdsite.sightings.models import Sighting
+from birdsite.sightings.selectors import STATUSES
 
 # --- Tokens --------------------------------------------------------------------------------------
 
@@ -294,6 +295,7 @@ class ClassificationSerializer(serializers.ModelSerializer):
 
 class SightingSerializer(serializers.ModelSerializer):
     photo = serializers.IntegerField(source="photo_id", read_only=True)
+    suggestion = serializers.SerializerMethodField()
     classification = serializers.IntegerField(source="job_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -304,6 +306,7 @@ class SightingSerializer(serializers.ModelSerializer):
             "common_name",
             "scientific_name",
             "confirmed",
+            "count",
             "notes",
             "observed_at",
             "location_name",
@@ -311,16 +314,44 @@ class SightingSerializer(serializers.ModelSerializer):
             "longitude",
             "photo",
             "classification",
+            "reviewed_at",
+            "suggestion",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        inline_serializer(
+            "ReviewSuggestion",
+            {
+                "species_key": serializers.CharField(),
+                "common_name": serializers.CharField(),
+                "scientific_name": serializers.CharField(),
+            },
+            allow_null=True,
+        )
+    )
+    def get_suggestion(self, sighting: Sighting) -> dict[str, str] | None:
+        """A reviewer's species waiting for the owner's answer (the web page's accept / keep), or null."""
+        if not sighting.suggested_key:
+            return None
+        return {
+            "species_key": sighting.suggested_key,
+            "common_name": sighting.suggested_common_name,
+            "scientific_name": sighting.suggested_scientific_name,
+        }
 
 
 class SightingFilterSerializer(serializers.Serializer):
     species = serializers.CharField(required=False, max_length=64, help_text="A species key (eBird code).")
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
+    status = serializers.ChoiceField(
+        required=False,
+        choices=[key for key, _ in STATUSES if key],
+        help_text="confirmed, unconfirmed, reviewed (by staff) or suggested (a reviewer's species waiting).",
+    )
 
 
 class SightingUpdateSerializer(serializers.Serializer):
@@ -329,6 +360,9 @@ class SightingUpdateSerializer(serializers.Serializer):
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     confirmed = serializers.BooleanField(required=False)
+    count = serializers.IntegerField(
+        required=False, min_value=1, max_value=99999, help_text="How many birds of it (eBird's Number)."
+    )
     observed_at = serializers.DateTimeField(required=False)
     location_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)

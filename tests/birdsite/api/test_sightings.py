@@ -108,3 +108,26 @@ def test_when_and_where_can_be_corrected_and_a_lone_coordinate_is_refused(owner_
     sighting.refresh_from_db()
     assert sighting.notes == "two"  # one request, one transaction
     assert owner_api.patch(url, {"latitude": 91, "longitude": 0}).status_code == 400
+
+
+def test_the_api_gives_the_count_and_a_reviewers_suggestion_and_filters_by_status(owner_api, owner, staff):
+    from birdsite.review import services as review
+
+    sighting = finished_job(owner).sighting
+    other = finished_job(owner).sighting
+    review.review_decide(job=sighting.job, reviewer=staff, verdict="corrected", label="norcar")
+    body = owner_api.get(f"{LIST_URL}{sighting.pk}/").json()
+    assert body["count"] == 1 and body["reviewed_at"] is not None
+    assert body["suggestion"] == {
+        "species_key": "norcar",
+        "common_name": "Northern Cardinal",
+        "scientific_name": "Cardinalis cardinalis",
+    }
+    assert body["species_key"] == sighting.species_key  # a suggestion, not a rename
+    assert owner_api.get(f"{LIST_URL}{other.pk}/").json()["suggestion"] is None
+    reviewed = owner_api.get(LIST_URL, {"status": "reviewed"}).json()["results"]
+    assert [s["id"] for s in reviewed] == [sighting.pk]
+    assert owner_api.get(LIST_URL, {"status": "nonsense"}).status_code == 400
+    patched = owner_api.patch(f"{LIST_URL}{other.pk}/", {"count": 3}, format="json")
+    assert patched.status_code == 200 and patched.json()["count"] == 3
+    assert owner_api.patch(f"{LIST_URL}{other.pk}/", {"count": 0}, format="json").status_code == 400
