@@ -116,6 +116,19 @@ class ModelListApi(StaffMixin, ListApi):
         return self.paginated(request, registry_selectors.versions_list())
 
 
+class NewSpeciesApi(StaffMixin, APIView):
+    @extend_schema(
+        tags=["staff"],
+        operation_id="staff_models_new_species",
+        responses=_responses({200: ss.NewSpeciesSerializer(many=True)}),
+        summary="Species outside the serving model that people named, with the photos each has collected "
+        "(what the next retraining could learn), most photos first",
+    )
+    def get(self, request: Request) -> Response:
+        rows = registry_selectors.new_species_counts()
+        return Response(ss.NewSpeciesSerializer(rows, many=True).data)
+
+
 class ModelDetailApi(StaffMixin, APIView):
     @extend_schema(
         tags=["staff"],

@@ -268,3 +268,11 @@ class PromoteRequestSerializer(serializers.Serializer):
 
 class RollbackRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class NewSpeciesSerializer(serializers.Serializer):
+    species_key = serializers.CharField(help_text="Catalog key (eBird code) of a species the model lacks.")
+    common_name = serializers.CharField()
+    scientific_name = serializers.CharField(allow_blank=True)
+    photos = serializers.IntegerField(help_text="Photos people named it on, or a reviewer labelled it.")
+    reviewed = serializers.IntegerField(help_text="Of those, photos a reviewer labelled (retraining uses).")

@@ -130,3 +130,22 @@ def test_the_registry_counts_the_photos_each_new_species_has_collected(owner, st
     page = client.get(reverse("registry:list")).content.decode()
     assert 'data-new-species-key="norcar"' in page and 'data-new-species-key="blujay"' in page
     assert 'data-new-species-key="houfin"' not in page
+
+
+def test_the_registry_api_reports_the_photos_of_each_new_species_to_staff_only(owner, staff) -> None:
+    from tests.birdsite.api.conftest import token_client
+
+    named(owner, "norcar")
+    named(owner, "norcar")
+    url = reverse("api:staff-model-new-species")
+    assert token_client(owner).get(url).status_code == 403
+    body = token_client(staff).get(url).json()
+    assert body == [
+        {
+            "species_key": "norcar",
+            "common_name": "Northern Cardinal",
+            "scientific_name": "Cardinalis cardinalis",
+            "photos": 2,
+            "reviewed": 0,
+        }
+    ]

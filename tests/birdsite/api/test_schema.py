@@ -54,6 +54,7 @@ def test_the_schema_is_openapi_3_and_lists_every_endpoint(schema) -> None:
         ("/api/v1/staff/models/retrain/", "post"),
         ("/api/v1/staff/models/{id}/promote/", "post"),
         ("/api/v1/staff/models/rollback/", "post"),
+        ("/api/v1/staff/models/new-species/", "get"),
     } == found
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 
