@@ -18,7 +18,6 @@ urlpatterns = [
     ),
     path("sightings/", apis.SightingListApi.as_view(), name="sighting-list"),
     path("sightings/<int:pk>/", apis.SightingDetailApi.as_view(), name="sighting-detail"),
-    path("sightings/<int:pk>/suggestion/", apis.SightingSuggestionApi.as_view(), name="sighting-suggestion"),
     path("species/", apis.SpeciesSearchApi.as_view(), name="species-search"),
     path("species/<str:key>/", apis.SpeciesDetailApi.as_view(), name="species-detail"),
     path("batches/", apis_records.BatchListApi.as_view(), name="batch-list"),
