@@ -1,4 +1,5 @@
-"""``python -m classifier fetch-weights | catalog | train | evaluate | evaluate-wide | tune-tta | predict``
+"""``python -m classifier fetch-weights | catalog | train | evaluate | evaluate-wide | evaluate-open-set |
+tune-tta | predict``
 (and more: see ``--help``)."""
 
 from __future__ import annotations
@@ -146,6 +147,25 @@ def _tune_tta(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_open_set(args: argparse.Namespace) -> int:
+    from classifier import openset_eval, openset_ship
+    from classifier.catalog import build_catalog
+    from classifier.config import default_model_dir
+
+    dirs = [Path(d) for d in args.data]
+    out = Path(args.out)
+    if args.reuse and (out / "open-set.json").is_file():
+        report = json.loads((out / "open-set.json").read_text())
+    else:
+        report = openset_eval.run(dirs, out, catalog=build_catalog(dirs), seed=args.seed, tta=args.tta)
+    print(json.dumps({k: report[k] for k in ("rule", "validation", "test", "per_collection")}, indent=2))
+    if args.ship:
+        model = Path(args.model) if args.model else default_model_dir()
+        shipped = openset_ship.calibrate(model, report, Path(args.datasets), flip=args.ship_flip)
+        print(json.dumps(shipped, indent=2))
+    return 0
+
+
 def _human(result: dict) -> str:
     if "error" in result:
         return f"{result['path']}: error: {result['error']}"
@@ -246,6 +266,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets", default=os.environ.get("BIRDSITE_DATASETS", "../shared/datasets/birds"))
     p.add_argument("--split", default="valid", choices=["test", "valid"])
     p.set_defaults(func=_tune_tta)
+
+    p = sub.add_parser(
+        "evaluate-open-set",
+        help="leave 15%% of the species out of a training run, choose the open-set rule on validation and "
+        "score it on the test split; --ship also sets the rule of a shipped model",
+    )
+    p.add_argument("--data", nargs="+", required=True, help="folder-per-class datasets that train")
+    p.add_argument("--out", required=True, help="report folder (open-set.json)")
+    p.add_argument("--seed", type=int, default=20201, help="split and left-out species seed")
+    p.add_argument("--tta", action="store_true", help="train on orig+flip and average flipped logits")
+    p.add_argument("--reuse", action="store_true", help="reuse OUT/open-set.json instead of training")
+    p.add_argument("--ship", action="store_true", help="refit the rule for --model and write its config")
+    p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    p.add_argument("--ship-flip", action="store_true", help="--ship: flip TTA where unsure, as served")
+    p.add_argument("--datasets", default=os.environ.get("BIRDSITE_DATASETS", "../shared/datasets/birds"))
+    p.set_defaults(func=_evaluate_open_set)
 
     p = sub.add_parser("predict", help="identify the bird in each image")
     p.add_argument("images", nargs="+")
