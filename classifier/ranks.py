@@ -57,7 +57,11 @@ def answer(
     records = [catalog[c] for c in classes]
     known = known or Known(score=float(np.max(probs)))
     if known.unknown:
-        return {**_unknown(probs, records, known), "known_score": round(known.score, 6)}
+        # A genus or family holding most of the mass is still the right answer for a species of it that
+        # the model never learned ("a Setophaga warbler"), so the fallback comes before "unknown".
+        higher = _higher(probs, records, thresholds)
+        chosen = higher if higher is not None else _unknown(probs, records, known)
+        return {**chosen, "known_score": round(known.score, 6)}
     return {**_ranked(probs, records, thresholds), "known_score": round(known.score, 6)}
 
 
@@ -85,16 +89,22 @@ def _unknown(probs: np.ndarray, records: Sequence, known: Known) -> dict:
 
 def _ranked(probs: np.ndarray, records: Sequence, thresholds: Thresholds) -> dict:
     top = int(np.argmax(probs))
-    best = records[top]
     if probs[top] >= thresholds.species:
-        return _entry(best, float(probs[top]))
+        return _entry(records[top], float(probs[top]))
+    higher = _higher(probs, records, thresholds)
+    return higher if higher is not None else _entry(records[top], float(probs[top]))
+
+
+def _higher(probs: np.ndarray, records: Sequence, thresholds: Thresholds) -> dict | None:
+    """The genus (else family) holding ≥ ``thresholds.higher`` and more than the top class, if any."""
+    top = float(np.max(probs))
     masses = group_masses(probs, records)
     for rank in ("genus", "family"):
         candidates = [(m, name) for (r, name), m in masses.items() if r == rank]
         if not candidates:
             continue
         mass, name = max(candidates)
-        if mass >= thresholds.higher and mass > probs[top]:
+        if mass >= thresholds.higher and mass > top:
             return {
                 "kind": "higher_taxon",
                 "rank": rank,
@@ -103,7 +113,7 @@ def _ranked(probs: np.ndarray, records: Sequence, thresholds: Thresholds) -> dic
                 "scientific_name": name,
                 "confidence": round(mass, 6),
             }
-    return _entry(best, float(probs[top]))
+    return None
 
 
 def _entry(record, confidence: float) -> dict:

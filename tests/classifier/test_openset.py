@@ -37,13 +37,13 @@ RULE = OpenSet("max_cosine", {"all": 0.5}, slope=10.0, scale=20.0)
 
 
 def test_a_bird_below_the_threshold_is_answered_unknown_with_the_closest_known_taxa():
-    probs = np.array([0.7, 0.2, 0.06, 0.04])
-    verdict = judge(np.array([8.0, 6.0, 2.0, 1.0]), probs, RULE, 40)  # max cosine 0.4 < 0.5
+    probs = np.array([0.45, 0.1, 0.3, 0.15])  # no genus holds 0.6
+    verdict = judge(np.array([8.0, 2.0, 6.0, 4.0]), probs, RULE, 40)  # max cosine 0.4 < 0.5
     result = answer(probs, CLASSES, CATALOG, known=verdict)
     assert result["kind"] == "unknown" and result["common_name"] == UNKNOWN_NAME
     assert result["label"] is None and result["rank"] is None and result["scientific_name"] is None
-    assert [c["label"] for c in result["closest"]] == ["towwar", "btnwar", "amecro"]
-    assert result["closest"][0]["confidence"] == 0.7
+    assert [c["label"] for c in result["closest"]] == ["towwar", "amecro", "comrav"]
+    assert result["closest"][0]["confidence"] == 0.45
     assert 0 < result["confidence"] < 0.5  # P(known) below the threshold is under a half
     assert result["known_score"] == pytest.approx(0.4)
 
@@ -65,13 +65,20 @@ def test_without_a_rule_a_bird_is_never_unknown_and_the_known_score_is_its_top_p
     assert answer(probs, CLASSES, CATALOG)["known_score"] == 0.3
 
 
+def test_a_genus_holding_most_of_the_mass_is_answered_before_unknown():
+    spread = np.array([0.4, 0.35, 0.15, 0.1])  # the Setophaga genus holds 0.75
+    result = answer(spread, CLASSES, CATALOG, known=Known(0.1, unknown=True, probability=0.2))
+    assert (result["kind"], result["scientific_name"]) == ("higher_taxon", "Setophaga")
+    assert result["known_score"] == 0.1
+
+
 def test_every_kind_is_in_the_stable_enum():
     assert ANSWER_KINDS == ("species", "higher_taxon", "unknown")
     spread = np.array([0.4, 0.35, 0.15, 0.1])  # the Setophaga genus holds 0.75
     kinds = {
         answer(spread, CLASSES, CATALOG)["kind"],
         answer(np.array([0.9, 0.05, 0.03, 0.02]), CLASSES, CATALOG)["kind"],
-        answer(spread, CLASSES, CATALOG, known=Known(0.1, unknown=True, probability=0.2))["kind"],
+        answer(np.array([0.3, 0.2, 0.3, 0.2]), CLASSES, CATALOG, known=Known(0.1, True, 0.2))["kind"],
     }
     assert kinds == set(ANSWER_KINDS)
 
