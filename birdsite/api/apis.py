@@ -32,6 +32,7 @@ from birdsite.api.throttling import UPLOAD_THROTTLES, TokenIpThrottle
 from birdsite.classification import services as classification_services
 from birdsite.photos import selectors as photo_selectors
 from birdsite.sightings import catalog
+from birdsite.sightings import reviews as sighting_reviews
 from birdsite.sightings import selectors as sighting_selectors
 from birdsite.sightings import services as sighting_services
 
@@ -276,6 +277,26 @@ class SightingDetailApi(APIView):
 
 
 # --- Species catalog -----------------------------------------------------------------------------
+
+
+class SightingSuggestionApi(APIView):
+    @extend_schema(
+        tags=["sightings"],
+        request=s.SuggestionAnswerSerializer,
+        responses=s.SightingSerializer,
+        summary="Answer a reviewer's suggestion: accept (rename to it, confirmed) or keep your own name",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        sighting = get_object_or_404(sighting_selectors.sightings_for(user=request.user), pk=pk)
+        form = s.SuggestionAnswerSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        if not sighting.suggested_key:
+            raise ApiError(code="no_suggestion", message="No reviewer's suggestion waits on this sighting.")
+        if form.validated_data["answer"] == "accept":
+            sighting = sighting_reviews.suggestion_accept(sighting=sighting)
+        else:
+            sighting = sighting_reviews.suggestion_keep(sighting=sighting)
+        return Response(s.SightingSerializer(sighting).data)
 
 
 class SpeciesSearchApi(APIView):

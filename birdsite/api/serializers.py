@@ -371,6 +371,10 @@ class SightingUpdateSerializer(serializers.Serializer):
     PLACE_FIELDS = ("observed_at", "location_name", "latitude", "longitude")
 
 
+class SuggestionAnswerSerializer(serializers.Serializer):
+    answer = serializers.ChoiceField(choices=["accept", "keep"])
+
+
 class SpeciesQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=100, help_text="Part of a common or scientific name.")
     limit = serializers.IntegerField(min_value=1, max_value=50, required=False, default=20)

@@ -37,6 +37,7 @@ def test_the_schema_is_openapi_3_and_lists_every_endpoint(schema) -> None:
         ("/api/v1/sightings/{id}/", "get"),
         ("/api/v1/sightings/{id}/", "patch"),
         ("/api/v1/sightings/{id}/", "delete"),
+        ("/api/v1/sightings/{id}/suggestion/", "post"),
         ("/api/v1/species/", "get"),
         ("/api/v1/species/{key}/", "get"),
         ("/api/v1/batches/", "get"),

@@ -131,3 +131,27 @@ def test_the_api_gives_the_count_and_a_reviewers_suggestion_and_filters_by_statu
     patched = owner_api.patch(f"{LIST_URL}{other.pk}/", {"count": 3}, format="json")
     assert patched.status_code == 200 and patched.json()["count"] == 3
     assert owner_api.patch(f"{LIST_URL}{other.pk}/", {"count": 0}, format="json").status_code == 400
+
+
+def test_the_owner_answers_a_reviewers_suggestion_over_the_api(owner_api, owner, staff, stranger) -> None:
+    from rest_framework.test import APIClient
+
+    from birdsite.review import services as review
+
+    accepted, kept = finished_job(owner).sighting, finished_job(owner).sighting
+    for s in (accepted, kept):
+        review.review_decide(job=s.job, reviewer=staff, verdict="corrected", label="norcar")
+    url = reverse("api:sighting-suggestion", args=[accepted.pk])
+    other = APIClient()
+    other.force_authenticate(stranger)
+    assert other.post(url, {"answer": "accept"}, format="json").status_code == 404
+    body = owner_api.post(url, {"answer": "accept"}, format="json").json()
+    assert (body["species_key"], body["confirmed"], body["suggestion"]) == ("norcar", True, None)
+    mine = kept.species_key
+    body = owner_api.post(
+        reverse("api:sighting-suggestion", args=[kept.pk]), {"answer": "keep"}, format="json"
+    )
+    assert body.json()["species_key"] == mine and body.json()["suggestion"] is None
+    again = owner_api.post(url, {"answer": "accept"}, format="json")
+    assert again.status_code == 400 and again.json()["code"] == "no_suggestion"
+    assert owner_api.post(url, {"answer": "maybe"}, format="json").status_code == 400
