@@ -33,6 +33,7 @@ urlpatterns = [
     path("staff/models/", staff.ModelListApi.as_view(), name="staff-model-list"),
     path("staff/models/retrain/", staff.ModelRetrainApi.as_view(), name="staff-model-retrain"),
     path("staff/models/rollback/", staff.ModelRollbackApi.as_view(), name="staff-model-rollback"),
+    path("staff/models/new-species/", staff.NewSpeciesApi.as_view(), name="staff-model-new-species"),
     path("staff/models/<int:pk>/", staff.ModelDetailApi.as_view(), name="staff-model-detail"),
     path("staff/models/<int:pk>/promote/", staff.ModelPromoteApi.as_view(), name="staff-model-promote"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
