@@ -8,12 +8,14 @@ bucket with boto3 to see what really landed there.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import requests
 
 from tests.live import free_port
 
@@ -58,8 +60,10 @@ class ObjectStore:
 
 
 @contextmanager
-def s3_server(bucket: str = "birdsite-media", prefix: str = "site") -> Iterator[ObjectStore]:
-    """moto's S3 server with one empty bucket; stopped (and everything in it gone) on exit."""
+def s3_server(bucket: str = "", prefix: str = "site") -> Iterator[ObjectStore]:
+    """moto's S3 server with one empty bucket (a fresh name unless given); on exit everything in it is
+    forgotten (moto keeps its state per process, not per server) and the server stops."""
+    bucket = bucket or f"birdsite-media-{uuid.uuid4().hex[:8]}"
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
@@ -68,10 +72,13 @@ def s3_server(bucket: str = "birdsite-media", prefix: str = "site") -> Iterator[
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
+    host, port = server.get_host_and_port()
     try:
-        host, port = server.get_host_and_port()
         store = ObjectStore(f"http://{host}:{port}", bucket, prefix)
         store.client().create_bucket(Bucket=bucket)
         yield store
     finally:
-        server.stop()
+        try:
+            requests.post(f"http://{host}:{port}/moto-api/reset", timeout=30)
+        finally:
+            server.stop()
