@@ -164,7 +164,8 @@ class ClassificationRegionApi(APIView):
     """Name another part of a photo you classified: a new classification beside the old one."""
 
     def get_throttles(self) -> list[Any]:
-        return [t() for t in UPLOAD_THROTTLES]
+        # Only a POST makes a job; the photo budget reads the body, so any other method would get 415.
+        return [t() for t in UPLOAD_THROTTLES] if self.request.method == "POST" else []
 
     @extend_schema(
         tags=["classifications"],
