@@ -69,8 +69,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
-# Failed logins per client address, and per username, within the window before the login form says
-# "too many attempts" (birdsite/accounts/throttling.py).
+# Failed logins per address and per username in the window before "too many attempts" (accounts/throttling).
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 # Every login (page, admin, API token) goes through the throttled backend (birdsite/accounts/backends.py).
@@ -243,6 +242,7 @@ SPECTACULAR_SETTINGS = {
         "BatchStatusEnum": "birdsite.batches.models.Batch.Status",
         "ModelVersionStatusEnum": "birdsite.registry.models.ModelVersion.Status",
         "ReviewVerdictEnum": "birdsite.review.models.ReviewDecision.Verdict",
+        "AnswerKindEnum": "birdsite.photos.models.BirdAnswer.Kind",
     },
 }
 
