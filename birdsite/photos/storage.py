@@ -94,3 +94,16 @@ def save_new(storage: Storage, name: str, content: object, saved: list[str]) -> 
         raise
     saved.append(stored)
     return stored
+
+
+def local_file(storage: Storage, name: str, scratch: Path) -> Path:
+    """A path on this machine holding the stored file ``name``: its own on the local disk, else a copy
+    written under ``scratch`` (a bucket has no paths; training and other file readers need one)."""
+    try:
+        return Path(storage.path(name))
+    except NotImplementedError:
+        target = scratch / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with storage.open(name, "rb") as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out)
+        return target

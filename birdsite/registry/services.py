@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,8 @@ def _train(**kwargs: Any) -> dict[str, Any]:
 
 def retraining_run(*, version_id: int, train: Callable[..., dict[str, Any]] = _train) -> ModelVersion | None:
     """Train the QUEUED row ``version_id`` on its datasets plus reviewed corrections; None if not ours."""
+    from birdsite.photos.models import Photo
+    from birdsite.photos.storage import local_file
     from birdsite.review.selectors import training_corrections
     from classifier.catalog import Catalog
     from classifier.corrections import Correction
@@ -162,15 +165,19 @@ def retraining_run(*, version_id: int, train: Callable[..., dict[str, Any]] = _t
             raise RegistryError(f"Dataset folders not found: {', '.join(missing)}")
         corrections = training_corrections()
         options = TrainOptions(**_recipe(row))
-        metrics = train(
-            data_dirs=datasets,
-            out_dir=out_dir,
-            corrections=[Correction(Path(c.path), c.label) for c in corrections],
-            catalog=Catalog.load(),
-            options=options,
-            version=row.version,
-            base_model_dir=Path(row.parent.directory) if row.parent and row.parent.directory else None,
-        )
+        storage = Photo._meta.get_field("image").storage
+        with tempfile.TemporaryDirectory(prefix="birdsite-corrections-") as scratch:
+            metrics = train(
+                data_dirs=datasets,
+                out_dir=out_dir,
+                corrections=[
+                    Correction(local_file(storage, c.name, Path(scratch)), c.label) for c in corrections
+                ],
+                catalog=Catalog.load(),
+                options=options,
+                version=row.version,
+                base_model_dir=Path(row.parent.directory) if row.parent and row.parent.directory else None,
+            )
     except Exception as exc:
         log.exception("retraining %s failed", row.version)
         shutil.rmtree(out_dir, ignore_errors=True)

@@ -140,7 +140,7 @@ def recent_decisions(*, limit: int = 20) -> QuerySet[ReviewDecision]:
 @dataclass(frozen=True)
 class TrainingLabel:
     decision_id: int
-    path: str
+    name: str  # the photo's name in its storage (a bucket has no paths: see photos.storage.local_file)
     label: str
 
 
@@ -156,5 +156,5 @@ def training_corrections() -> list[TrainingLabel]:
         if d.job_id in latest:
             continue
         labelled = d.verdict in ReviewDecision.LABELLED and d.label
-        latest[d.job_id] = TrainingLabel(d.pk, d.job.photo.image.path, d.label) if labelled else None
+        latest[d.job_id] = TrainingLabel(d.pk, d.job.photo.image.name, d.label) if labelled else None
     return [t for t in latest.values() if t is not None]

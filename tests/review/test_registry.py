@@ -171,3 +171,48 @@ def test_an_abandoned_retraining_does_not_block_the_next_one(shipped, staff, tmp
     services.retraining_start(user=staff, datasets=[tmp_path], enqueue=False)
     old.refresh_from_db()
     assert old.status == Status.FAILED and "Abandoned" in old.error
+
+
+def test_retraining_reads_reviewed_photos_kept_in_a_bucket_from_a_scratch_copy(
+    shipped, owner, staff, tmp_path, monkeypatch
+) -> None:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import Storage
+
+    from birdsite.photos.models import Photo
+
+    class Bucket(Storage):
+        """Files by name and no paths: ``Storage.path`` raises, as in django-storages' S3Storage."""
+
+        def __init__(self) -> None:
+            self.files: dict[str, bytes] = {}
+
+        def _save(self, name: str, content) -> str:
+            self.files[name] = content.read()
+            return name
+
+        def _open(self, name: str, mode: str = "rb") -> ContentFile:
+            return ContentFile(self.files[name], name=name)
+
+        def exists(self, name: str) -> bool:
+            return name in self.files
+
+    job = job_with(owner)
+    review_services.review_decide(job=job, reviewer=staff, verdict="corrected", label="houfin")
+    photo_bytes = job.photo.image.read()
+    bucket = Bucket()
+    bucket.save(job.photo.image.name, ContentFile(photo_bytes))
+    monkeypatch.setattr(Photo._meta.get_field("image"), "storage", bucket)
+    seen = {}
+
+    def fake_train(**kwargs):
+        [correction] = kwargs["corrections"]
+        seen["path"], seen["bytes"] = correction.path, correction.path.read_bytes()
+        out = model_dir(kwargs["out_dir"].parent, kwargs["out_dir"].name, top1=0.9)
+        return json.loads((out / "metrics.json").read_text()) | {"corrections": {"used": 1}}
+
+    row = services.retraining_start(user=staff, datasets=[tmp_path], enqueue=False)
+    row = services.retraining_run(version_id=row.pk, train=fake_train)
+    assert row.status == Status.CANDIDATE, row.error
+    assert seen["bytes"] == photo_bytes and seen["path"] != Path(job.photo.image.path)
+    assert not seen["path"].exists()  # the scratch copy goes with the run

@@ -30,7 +30,7 @@ def test_a_correction_creates_a_label_and_keeps_the_prediction(owner, staff) -> 
     assert decision.created_at is not None and decision.model_version == "test-1"
     [label] = selectors.training_corrections()
     assert (label.label, label.decision_id) == ("norcar", decision.pk)
-    assert label.path == job.photo.image.path
+    assert label.name == job.photo.image.name
 
 
 def test_a_second_decision_is_added_and_the_newest_one_counts(owner, staff) -> None:
