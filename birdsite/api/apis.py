@@ -31,6 +31,7 @@ from birdsite.api.pagination import PageNumberPagination
 from birdsite.api.throttling import UPLOAD_THROTTLES, TokenIpThrottle
 from birdsite.classification import services as classification_services
 from birdsite.photos import selectors as photo_selectors
+from birdsite.photos import services as photo_services
 from birdsite.sightings import catalog
 from birdsite.sightings import reviews as sighting_reviews
 from birdsite.sightings import selectors as sighting_selectors
@@ -201,6 +202,17 @@ class ClassificationDetailApi(APIView):
             finally:
                 _slots().release()
         return Response(s.ClassificationSerializer(job, context={"request": request}).data)
+
+    @extend_schema(
+        tags=["classifications"],
+        responses={204: None},
+        summary="Delete the photo of this classification, with every classification and sighting of it",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        # A photo with no bird has no sighting to delete it by: this is its way out (and the quota's).
+        job = get_object_or_404(photo_selectors.jobs_for(user=request.user), pk=pk)
+        photo_services.photo_delete(photo=job.photo)
+        return Response(status=204)
 
 
 # --- Sightings -----------------------------------------------------------------------------------

@@ -13,4 +13,5 @@ urlpatterns = [
     path("jobs/<int:pk>/region", views.job_region, name="job-region"),
     path("photos/<int:pk>/image", photo_views.image, name="image"),
     path("photos/<int:pk>/thumbnail", photo_views.thumbnail, name="thumbnail"),
+    path("photos/<int:pk>/delete", photo_views.delete, name="photo-delete"),
 ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_GET, require_POST
 
-from birdsite.photos import selectors, serving
+from birdsite.photos import selectors, services, serving
 
 
 def _owned_file(request: HttpRequest, pk: int, field: str) -> HttpResponse:
@@ -28,3 +29,13 @@ def image(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     return _owned_file(request, pk, "thumbnail")
+
+
+@login_required
+@require_POST
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """The photo, its classifications and sightings: the only way out for a photo with no bird in it."""
+    photo = get_object_or_404(selectors.photos_for(user=request.user), pk=pk)
+    services.photo_delete(photo=photo)
+    messages.success(request, "The photo was deleted.")
+    return redirect("photos:upload")

@@ -32,6 +32,7 @@ def test_the_schema_is_openapi_3_and_lists_every_endpoint(schema) -> None:
         ("/api/v1/classifications/", "get"),
         ("/api/v1/classifications/", "post"),
         ("/api/v1/classifications/{id}/", "get"),
+        ("/api/v1/classifications/{id}/", "delete"),
         ("/api/v1/classifications/{id}/region/", "post"),
         ("/api/v1/sightings/", "get"),
         ("/api/v1/sightings/{id}/", "get"),
