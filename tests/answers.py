@@ -56,12 +56,13 @@ def genus_answer(*, mass: float = 0.82, score: float = 1.5) -> dict[str, Any]:
 
 
 def result_with(answer: str = "unknown", *, top_confidence: float = 0.91, **options: Any) -> dict[str, Any]:
-    """A one-bird result whose bird carries an answer of kind ``answer``."""
+    """A one-bird result whose bird carries an answer of kind ``answer`` (``is_bird=False``: the look
+    failed the bird gate, as the classifier still answers for it)."""
     result = fake_result(top_confidence=top_confidence, **options)
     made = {
         "unknown": lambda: unknown_answer(result),
         "species": lambda: species_answer(result),
         "higher_taxon": genus_answer,
     }[answer]()
-    bird = {"box": [0.1, 0.1, 0.5, 0.5], "bird_score": 0.96, "is_bird": True}
+    bird = {"box": [0.1, 0.1, 0.5, 0.5], "bird_score": 0.96, "is_bird": result["is_bird"]}
     return dict(result, birds=[dict(bird, predictions=result["predictions"], answer=made)])

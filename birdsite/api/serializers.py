@@ -135,9 +135,10 @@ class BirdSerializer(serializers.Serializer):
     answer = serializers.SerializerMethodField()
     predictions = serializers.SerializerMethodField()
 
-    @extend_schema_field(AnswerSerializer)
-    def get_answer(self, bird: dict[str, Any]) -> dict[str, Any]:
-        return AnswerSerializer(answer_payload(bird["answer"])).data
+    @extend_schema_field(AnswerSerializer(allow_null=True))
+    def get_answer(self, bird: dict[str, Any]) -> dict[str, Any] | None:
+        answer = bird["answer"]
+        return AnswerSerializer(answer_payload(answer)).data if answer is not None else None
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_predictions(self, bird: dict[str, Any]) -> list[dict[str, Any]]:
@@ -256,7 +257,8 @@ class ClassificationSerializer(serializers.ModelSerializer):
     def _answers(self, job: ClassificationJob) -> dict[int, BirdAnswer]:
         cache = self.context.setdefault("_answers", {})
         if job.pk not in cache:
-            cache[job.pk] = current_answers(job)
+            # No bird found: nothing to answer (an open-set "unknown" would read as an unknown bird).
+            cache[job.pk] = current_answers(job) if job.is_bird is not False else {}
         return cache[job.pk]
 
     @extend_schema_field(AnswerSerializer(allow_null=True))
@@ -272,7 +274,7 @@ class ClassificationSerializer(serializers.ModelSerializer):
                 "bird": bird,
                 "box": rows[0].box,
                 "bird_score": rows[0].bird_score,
-                "answer": answers[bird],
+                "answer": answers.get(bird),
                 "rows": rows,
             }
             for bird, rows in current_birds(job).items()

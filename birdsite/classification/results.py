@@ -112,8 +112,13 @@ def _kind(found: dict[str, Any]) -> str | None:
 
 
 def answer_rows(job_id: int, version: str, result: Result) -> list[BirdAnswer]:
-    """Unsaved BirdAnswer rows for one job's model output: one per bird that carries an ``answer``."""
-    rows = (answer_row(job_id, version, b, found.get("answer")) for b, found in enumerate(_birds(result)))
+    """Unsaved BirdAnswer rows for one job's model output: one per bird that carries an ``answer`` and
+    passed the bird gate (a look at no bird answers nothing; its open-set score would call it unknown)."""
+    rows = (
+        answer_row(job_id, version, b, found.get("answer"))
+        for b, found in enumerate(_birds(result))
+        if found.get("is_bird", True) is not False
+    )
     return [row for row in rows if row is not None]
 
 

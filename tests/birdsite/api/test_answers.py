@@ -105,3 +105,10 @@ def test_the_list_reads_every_answer_without_a_query_per_job(owner_api, owner) -
         finished_job(owner, FakeClassifier(result=result_with("unknown")))
     three, kinds = listed()
     assert kinds == ["unknown"] * 3 and three == one
+
+
+def test_a_photo_with_no_bird_has_no_answer(owner_api, owner) -> None:
+    job = finished_job(owner, FakeClassifier(result=result_with("unknown", is_bird=False)))
+    body = detail(owner_api, job)
+    assert body["is_bird"] is False and body["answer"] is None
+    assert [b["answer"] for b in body["birds"]] == [None]

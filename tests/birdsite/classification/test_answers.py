@@ -95,3 +95,9 @@ def test_a_second_delivery_adds_no_answer_and_a_new_model_version_adds_its_own(o
         ("test-2", "species"),
     ]
     assert current_answers(job)[0].kind == Kind.SPECIES
+
+
+def test_a_photo_with_no_bird_stores_no_answer_though_the_classifier_gave_one(owner) -> None:
+    # The open-set score of a look at no bird is low: stored, it would read "a species it may not know".
+    job = finished_job(owner, FakeClassifier(result=result_with("unknown", is_bird=False)))
+    assert job.is_bird is False and not BirdAnswer.objects.filter(job=job).exists()
