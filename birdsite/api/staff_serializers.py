@@ -275,4 +275,6 @@ class NewSpeciesSerializer(serializers.Serializer):
     common_name = serializers.CharField()
     scientific_name = serializers.CharField(allow_blank=True)
     photos = serializers.IntegerField(help_text="Photos people named it on, or a reviewer labelled it.")
-    reviewed = serializers.IntegerField(help_text="Of those, photos a reviewer labelled (retraining uses).")
+    reviewed = serializers.IntegerField(
+        help_text="Of those, photos a reviewer labelled (a retraining that adds classes could use them)."
+    )

@@ -165,7 +165,7 @@ class NewSpecies:
     common_name: str
     scientific_name: str
     photos: int = 0  # photos people named it on (a sighting) or a reviewer labelled it
-    reviewed: int = 0  # of those, photos whose latest review labels it: what a retrain trains on
+    reviewed: int = 0  # of those, photos whose latest review labels it (retraining adds no classes yet)
 
 
 def new_species_counts() -> list[NewSpecies]:
