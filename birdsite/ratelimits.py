@@ -189,16 +189,28 @@ def take(*, key: str, rate: Rate, amount: int, now: float | None = None) -> int 
     """Count ``amount`` under ``key`` unless that would go over ``rate``: then count nothing and return
     the seconds until the window has room again. Unlike :func:`hit`, a refusal costs nothing, so a batch
     refused near the end of the budget does not also use up what is left of it."""
+    return take_all(budgets=[(key, rate)], amount=amount, now=now)
+
+
+def take_all(*, budgets: list[tuple[str, Rate]], amount: int, now: float | None = None) -> int | None:
+    """:func:`take` on several budgets at once: ``amount`` is counted under every key only if it fits in
+    every one, so one refusal charges none of them (a user's refused batch must not use up the budget
+    of everyone behind the same address)."""
     try:
-        seen = window(key=key, period=rate.period, now=now)
-        if seen.estimate + amount > rate.count:
-            return seen.seconds_until_under(max(0, rate.count - amount))
-        current_key, _, _, timeout = _keys(key, rate.period, _now(now))
-        if not cache.add(current_key, amount, timeout=timeout):
-            cache.incr(current_key, amount)
-            cache.touch(current_key, timeout)
+        waits = []
+        for key, rate in budgets:
+            seen = window(key=key, period=rate.period, now=now)
+            if seen.estimate + amount > rate.count:
+                waits.append(seen.seconds_until_under(max(0, rate.count - amount)))
+        if waits:
+            return max(waits)
+        for key, rate in budgets:
+            current_key, _, _, timeout = _keys(key, rate.period, _now(now))
+            if not cache.add(current_key, amount, timeout=timeout):
+                cache.incr(current_key, amount)
+                cache.touch(current_key, timeout)
     except Exception:
-        log.warning("rate limit %s: cache unavailable, not limiting", key, exc_info=True)
+        log.warning("rate limit %s: cache unavailable, not limiting", budgets, exc_info=True)
     return None
 
 
@@ -237,8 +249,11 @@ def upload_hit(*, user_id: int, address: str, photos: int = 1, new_request: bool
         waits.append(hit(key=f"upload:user:{user_id}", rate=Rate.parse(rates["upload_user"])))
         waits.append(hit(key=f"upload:addr:{address}", rate=Rate.parse(rates["upload_ip"])))
     if not any(waits):  # a request already refused takes no photos
-        for key, rate in ((f"user:{user_id}", "upload_photos_user"), (f"addr:{address}", "upload_photos_ip")):
-            waits.append(take(key=f"upload-photos:{key}", rate=Rate.parse(rates[rate]), amount=photos))
+        budgets = [
+            (f"upload-photos:user:{user_id}", Rate.parse(rates["upload_photos_user"])),
+            (f"upload-photos:addr:{address}", Rate.parse(rates["upload_photos_ip"])),
+        ]
+        waits.append(take_all(budgets=budgets, amount=photos))
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
         raise Throttled(UPLOAD_MESSAGE, retry_after=wait)

@@ -143,3 +143,19 @@ def test_a_throttled_form_page_says_so_to_people(owner, two_per_user) -> None:
     response = web.post("/", {"image": image(9)})
     assert response.status_code == 429 and b"Too many uploads" in response.content
     assert web.get("/").status_code == 200  # looking at the page is not an upload
+
+
+def test_a_user_refused_for_their_own_photo_budget_uses_none_of_the_address_budget(
+    owner, stranger, settings
+) -> None:
+    settings.API_THROTTLE_RATES = {
+        **settings.API_THROTTLE_RATES,
+        "upload_photos_user": "5/hour",
+        "upload_photos_ip": "12/hour",
+    }
+    for _ in range(3):  # 10 photos each: over the owner's 5, refused whole
+        with pytest.raises(ratelimits.Throttled):
+            ratelimits.upload_hit(user_id=owner.pk, address="192.0.2.7", photos=10, new_request=False)
+    # Behind the same address, another user still has all 12 of its photos.
+    ratelimits.upload_hit(user_id=stranger.pk, address="192.0.2.7", photos=5, new_request=False)
+    ratelimits.upload_hit(user_id=stranger.pk + 1000, address="192.0.2.7", photos=5, new_request=False)
