@@ -60,10 +60,13 @@ def _sightings(
     qs = Sighting.objects.filter(owner_id=user.pk).exclude(species_key="").select_related("photo", "job")
     if not include_unconfirmed:
         qs = qs.filter(confirmed=True)
+    # The dates are the owner's (the rows are dated in their time zone), not the site's.
+    zone = observer_zone(user)
     if date_from:
-        qs = qs.filter(observed_at__date__gte=date_from)
+        qs = qs.filter(observed_at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=zone))
     if date_to:
-        qs = qs.filter(observed_at__date__lte=date_to)
+        next_day = date_to + dt.timedelta(days=1)
+        qs = qs.filter(observed_at__lt=dt.datetime.combine(next_day, dt.time.min, tzinfo=zone))
     return qs.order_by("observed_at", "id")
 
 

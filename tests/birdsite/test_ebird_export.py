@@ -131,6 +131,15 @@ def test_times_and_dates_are_in_the_owners_time_zone(owner) -> None:
     assert row[8:10] == ["05/02/2024", "01:30"] and "Europe/Berlin" in row[18]
 
 
+def test_the_date_range_is_read_in_the_owners_time_zone_like_the_dates_in_the_file(owner) -> None:
+    sighting(owner, 1, utc(2024, 5, 1, 23, 30))  # 2 May 01:30 in Berlin
+    observers.observer_set_time_zone(user=owner, time_zone="Europe/Berlin")
+    may_2 = dt.date(2024, 5, 2)
+    assert [r[8] for r in records(owner, date_from=may_2, date_to=may_2)] == ["05/02/2024"]
+    assert records(owner, date_to=dt.date(2024, 5, 1)) == []
+    assert len(list(exports.sightings_csv(owner, date_from=may_2, date_to=may_2))) == 2  # header + row
+
+
 def test_a_place_named_once_names_every_sighting_near_it_with_its_coordinates(owner) -> None:
     named = sighting(owner, 1, utc(2024, 5, 1, 8))
     services.sighting_set_place(
