@@ -64,7 +64,12 @@ def items_for_page(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             named = it.get("species")  # the user may have named it since
             row.update(answer_kind=kind, species=named or UNKNOWN_TEXT.capitalize())
             row["closest"] = ", ".join(c["common_name"] for c in answer.closest)
-        elif kind == BirdAnswer.Kind.HIGHER_TAXON and top is not None and answer.label != top.label:
+        elif (
+            kind == BirdAnswer.Kind.HIGHER_TAXON
+            and top is not None
+            and answer.label != top.label
+            and it.get("species") in ("", top.common_name)  # the user's own name wins over the model's
+        ):
             row.update(describe(answer.confidence, answer.label), confidence=answer.confidence)
             row.update(answer_kind=kind, species=answer.common_name, taxon_rank=answer.rank)
         elif top is not None and it.get("species"):

@@ -102,6 +102,8 @@ def test_the_batch_table_names_a_genus_answer_with_its_rank(owner) -> None:
         "genus",
         "82\u00a0%",
     )
+    [named] = items_for_page([batch_row(job, species="Northern Cardinal")])
+    assert (named["species"], named.get("answer_kind")) == ("Northern Cardinal", None)  # named since
 
 
 def test_the_batch_table_of_a_known_species_is_unchanged(owner) -> None:
