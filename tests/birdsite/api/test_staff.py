@@ -41,6 +41,7 @@ def endpoints(owner):
         ("post", reverse("api:staff-model-retrain")),
         ("post", reverse("api:staff-model-promote", args=[version.pk])),
         ("post", reverse("api:staff-model-rollback")),
+        ("get", reverse("api:staff-model-new-species")),
     ]
 
 
