@@ -25,3 +25,14 @@ def test_only_the_untouched_unnamed_sightings_go_and_their_photos_stay(owner) ->
     migration._unnamed_to_photos(apps, None)
     assert set(Sighting.objects.values_list("pk", flat=True)) == {noted.pk, confirmed.pk, named.pk}
     assert Photo.objects.filter(pk=untouched.photo_id).exists()
+
+
+def test_an_unnamed_sighting_whose_date_or_place_the_owner_changed_stays(owner) -> None:
+    import datetime as dt
+
+    moved, redated, left = (finished_job(owner).sighting for _ in range(3))
+    Sighting.objects.filter(pk__in=[moved.pk, redated.pk, left.pk]).update(species_key="", common_name="")
+    Sighting.objects.filter(pk=moved.pk).update(latitude=52.5, longitude=13.4)
+    Sighting.objects.filter(pk=redated.pk).update(observed_at=dt.datetime(2024, 5, 1, 8, tzinfo=dt.UTC))
+    migration._unnamed_to_photos(apps, None)
+    assert set(Sighting.objects.values_list("pk", flat=True)) == {moved.pk, redated.pk}

@@ -4,14 +4,22 @@ import django.core.validators
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import F, Q
 
 
 def _unnamed_to_photos(apps, schema_editor) -> None:
     """The old results writer made a "No bird / unnamed" sighting for photos with no bird; such a row the
-    owner never touched (no name, notes or place, not confirmed) goes: its photo and job stay."""
+    owner never touched (no name, notes or place, not confirmed, the photo's own time and coordinates)
+    goes: its photo and job stay."""
     Sighting = apps.get_model("sightings", "Sighting")
+    same = Q(latitude=F("photo__latitude"), longitude=F("photo__longitude")) | Q(
+        latitude__isnull=True, longitude__isnull=True, photo__latitude__isnull=True
+    )
+    when = Q(observed_at=F("photo__taken_at")) | Q(
+        photo__taken_at__isnull=True, observed_at=F("photo__created_at")
+    )
     Sighting.objects.filter(
-        species_key="", confirmed=False, notes="", location_name="", job__isnull=False
+        same, when, species_key="", confirmed=False, notes="", location_name="", job__isnull=False
     ).delete()
 
 
