@@ -21,6 +21,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_d
 PHONE, DESKTOP = (390, 844), (1280, 900)
 
 
+def signed_in_with_a_photo(browser, live_site, owner, photo, size: tuple[int, int]):
+    """A 1200×800 photo written to ``photo``, the window at ``size``, the owner logged in."""
+    photo.write_bytes(jpeg_bytes((1200, 800)))
+    browser.set_window_size(*size)
+    log_in(browser, live_site, owner.username)
+    return photo
+
+
 def open_job_page(browser, live_site, photo) -> str:
     upload(browser, photo)
     job_id = wait_for_result(browser, timeout=300).get_attribute("data-job-id")
@@ -102,10 +110,7 @@ def assert_box_drawn_at(
 def test_a_user_drags_a_box_and_sees_the_answer_for_that_part(
     browser, live_site, fake_worker, owner, tmp_path, size
 ) -> None:
-    photo = tmp_path / "wide.jpg"
-    photo.write_bytes(jpeg_bytes((1200, 800)))
-    browser.set_window_size(*size)
-    log_in(browser, live_site, owner.username)
+    photo = signed_in_with_a_photo(browser, live_site, owner, tmp_path / "wide.jpg", size)
     old = open_job_page(browser, live_site, photo)
     stage = browser.find_element(By.CSS_SELECTOR, "[data-region-stage]")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", stage)
@@ -187,10 +192,7 @@ fetch(url, {headers: {Accept: 'application/json'}}).then(r => r.json()).then(job
 def test_two_birds_get_numbered_boxes_and_an_answer_each(
     browser, live_site, fake_worker, owner, tmp_path, size
 ):
-    photo = tmp_path / "two.jpg"
-    photo.write_bytes(jpeg_bytes((1200, 800)))
-    browser.set_window_size(*size)
-    log_in(browser, live_site, owner.username)
+    photo = signed_in_with_a_photo(browser, live_site, owner, tmp_path / "two.jpg", size)
     open_job_page(browser, live_site, photo)
     browser.execute_async_script(TWO_BIRDS)  # the worker's fake model finds one bird; the page is given two
     boxes = browser.find_elements(By.CSS_SELECTOR, "[data-bird-box]")
@@ -210,10 +212,7 @@ def test_two_birds_get_numbered_boxes_and_an_answer_each(
 def test_a_keyboard_user_draws_a_box_with_the_arrow_keys_and_sends_it_with_enter(
     browser, live_site, fake_worker, owner, tmp_path, size
 ) -> None:
-    photo = tmp_path / "wide.jpg"
-    photo.write_bytes(jpeg_bytes((1200, 800)))
-    browser.set_window_size(*size)
-    log_in(browser, live_site, owner.username)
+    photo = signed_in_with_a_photo(browser, live_site, owner, tmp_path / "wide.jpg", size)
     old = open_job_page(browser, live_site, photo)
     stage = browser.find_element(By.CSS_SELECTOR, "[data-region-stage]")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus()", stage)
@@ -239,10 +238,7 @@ def test_a_keyboard_user_draws_a_box_with_the_arrow_keys_and_sends_it_with_enter
 def test_the_upload_page_draws_the_birds_found_on_the_photo_just_sent(
     browser, live_site, fake_worker, owner, tmp_path, size
 ) -> None:
-    photo = tmp_path / "two.jpg"
-    photo.write_bytes(jpeg_bytes((1200, 800)))
-    browser.set_window_size(*size)
-    log_in(browser, live_site, owner.username)
+    photo = signed_in_with_a_photo(browser, live_site, owner, tmp_path / "two.jpg", size)
     upload(browser, photo)
     wait_for_result(browser, timeout=300)
     browser.execute_async_script(TWO_BIRDS)
