@@ -44,3 +44,9 @@ def screenshot(driver, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+def visit(driver, url: str, ready: str = "h1") -> None:
+    """Open ``url`` and wait until an element matching ``ready`` is there."""
+    driver.get(url)
+    WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))

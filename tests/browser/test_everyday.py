@@ -13,7 +13,7 @@ from birdsite.batches.models import Batch
 from birdsite.sightings.models import Sighting
 from tests.batches.helpers import photo, truncated_jpeg
 from tests.browser.checks import SIZES, check_page, focus_problems
-from tests.browser.pages import log_in, screenshot, upload, wait_for_result
+from tests.browser.pages import log_in, screenshot, upload, visit, wait_for_result
 from tests.review.conftest import job_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -29,11 +29,6 @@ def species_in_view(driver) -> bool:
         return r.top >= bar.bottom - 1 && r.bottom <= window.innerHeight && r.width > 0;
         """
     )
-
-
-def visit(driver, url: str, ready: str = "h1") -> None:
-    driver.get(url)
-    WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -16,15 +16,10 @@ from birdsite.review import services as review
 from birdsite.sightings import observers
 from birdsite.sightings.models import Sighting
 from tests.browser.checks import SIZES, check_page
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, visit
 from tests.review.conftest import job_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def visit(driver, url: str, ready: str = "h1") -> None:
-    driver.get(url)
-    WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))
 
 
 @pytest.mark.parametrize("size", list(SIZES))

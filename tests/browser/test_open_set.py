@@ -13,16 +13,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 from birdsite.sightings.models import Sighting
 from tests.answers import result_with
 from tests.browser.checks import SIZES, check_page
-from tests.browser.pages import log_in
+from tests.browser.pages import log_in, visit
 from tests.fakes import FakeClassifier
 from tests.helpers import finished_job
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def visit(driver, url: str, ready: str = "h1") -> None:
-    driver.get(url)
-    WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))
 
 
 @pytest.mark.parametrize("size", list(SIZES))
