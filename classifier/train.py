@@ -50,9 +50,9 @@ def train(
     ``extra_samples`` join the datasets' own (classifier/corrections.py passes reviewed photos as "train").
     ``like``: the config of a model trained with this recipe on the held-out split; the model is then
     trained on every photo (train, validation and test) for exactly that model's schedules, with its
-    temperature and bird gate, and has no held-out numbers of its own. ``calibration`` (per-group
-    temperatures and logit adjustment fitted across collections, classifier/calibration.py) goes into
-    the config as it is.
+    temperature, bird gate and open-set rule, and has no held-out numbers of its own. ``calibration``
+    (per-group temperatures and logit adjustment fitted across collections, classifier/calibration.py)
+    goes into the config as it is.
     """
     options = options or TrainOptions()
     if options.head == "seed":
@@ -126,6 +126,9 @@ def train(
     }
     if calibration is not None:
         config["calibration"] = calibration
+    if like is not None and "open_set" in like:
+        # The rule was fitted on the held-out photos of the split model; this one has none left to fit on.
+        config["open_set"] = like["open_set"]
     result = {
         "version": version,
         "held_out": held_out,

@@ -81,3 +81,25 @@ def test_evaluation_writes_the_report_and_its_figures(trained, small_dataset, tm
     assert {"top1", "top5", "macro_f1", "ece", "bird_gate_pass_rate"} <= set(entry)
     assert entry["n"] == 12 and len(report["per_class"]) == len(SPECIES)
     assert report["non_birds"]["n"] >= 10
+
+
+def test_the_shipped_model_trains_on_every_photo_for_the_split_models_schedules(
+    trained, small_dataset, tmp_path
+):
+    split_dir, _ = trained
+    like = json.loads((split_dir / "config.json").read_text())
+    like["open_set"] = {"score": "max_probability", "thresholds": {"all": 0.25}, "slope": 3.0, "bias": 0.0}
+    out = tmp_path / "every-photo"
+    metrics = train(
+        [small_dataset],
+        out,
+        catalog=build_catalog([small_dataset]),
+        options=TrainOptions(epochs=40, train_views=("orig", "flip")),
+        like=like,
+    )
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["trained_on"] == "every photo" and config["data"]["trained_photos"] == 4 * 20
+    assert {record.training_photos for record in Catalog.load(out / "catalog.json")} == {20}
+    assert config["schedules"] == like["schedules"] and config["temperature"] == like["temperature"]
+    assert config["bird_gate"] == like["bird_gate"] and config["open_set"] == like["open_set"]
+    assert metrics["trained_on_every_photo"] and metrics["held_out"] == {}
