@@ -31,6 +31,7 @@ HTTP_STATUS: dict[str, int] = {
     "too_large": 413,
     "too_many_pixels": 413,
     "archive_too_large": 413,
+    "too_many_files": 413,
     "not_an_image": 415,
     "unsupported_format": 415,
     "not_found": 404,

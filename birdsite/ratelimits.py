@@ -215,10 +215,14 @@ def take_all(*, budgets: list[tuple[str, Rate]], amount: int, now: float | None 
 
 
 def _zip_members(upload: UploadedFile) -> int:
-    """Files in a ZIP, read from its central directory only; 1 for what is no ZIP (the batch refuses it)."""
+    """Files in a ZIP, read from its central directory only; 1 for what is no ZIP or is over the archive
+    limits: the batch refuses those itself, with the reason (413), before any photo is read."""
+    if upload.size is not None and upload.size > settings.BATCH_ZIP_MAX_ARCHIVE_BYTES:
+        return 1
     try:
         with zipfile.ZipFile(upload.file) as archive:
-            return sum(not info.is_dir() for info in archive.infolist())
+            infos = archive.infolist()  # counted as the archive check counts them, folders too
+            return 1 if len(infos) > settings.BATCH_ZIP_MAX_MEMBERS else sum(not i.is_dir() for i in infos)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return 1
     finally:

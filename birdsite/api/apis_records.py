@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from birdsite.api import serializers_records as s
 from birdsite.api.apis import ListApi
-from birdsite.api.exceptions import ApiError
+from birdsite.api.exceptions import ApiError, refusal_error
 from birdsite.api.throttling import UPLOAD_THROTTLES
 from birdsite.batches import selectors as batch_selectors
 from birdsite.batches import services as batch_services
@@ -28,14 +28,11 @@ from birdsite.sightings import exports, lifelist
 
 
 def _batch_refused(exc: batch_services.BatchRefused | ArchiveRefused) -> ApiError:
+    """The refusal's own mapping, with the per-file problems beside it."""
+    error = refusal_error(exc)
     problems = [p.__dict__ for p in getattr(exc, "problems", [])]
-    too_many = exc.code == "too_many_files"
-    return ApiError(
-        code=exc.code,
-        message=exc.message,
-        status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if too_many else status.HTTP_400_BAD_REQUEST,
-        details={"problems": problems} if problems else None,
-    )
+    error.details = {"problems": problems} if problems else None
+    return error
 
 
 class BatchListApi(ListApi):

@@ -113,6 +113,7 @@ def check_archive(archive: IO[bytes], limits: Limits) -> tuple[zipfile.ZipFile, 
         raise ArchiveRefused(
             f"The archive has {len(infos)} members; the limit is {limits.max_members}.",
             [Problem("", "too_many_members", f"{len(infos)} members > {limits.max_members}")],
+            code="archive_too_large",
         )
     problems = [p for p in (_member_problem(info, limits.max_ratio) for info in infos) if p is not None]
     total = sum(info.file_size for info in infos)

@@ -13,6 +13,7 @@ from birdsite.batches import selectors, services
 from birdsite.batches.archives import ArchiveRefused
 from birdsite.batches.models import Batch
 from birdsite.batches.presentation import items_for_page
+from birdsite.errors import http_status
 from birdsite.photos.push import push_available
 from birdsite.ratelimits import uploads_throttled
 
@@ -24,7 +25,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def _error(request: HttpRequest, code: str, message: str, problems: list | None = None) -> HttpResponse:
     if _wants_json(request):
         body = {"code": code, "error": message, "problems": [p.__dict__ for p in problems or []]}
-        return JsonResponse(body, status=400)
+        return JsonResponse(body, status=http_status(code))
     messages.error(request, message)
     for problem in (problems or [])[:20]:
         messages.error(request, f"{problem.name or 'archive'}: {problem.message}")

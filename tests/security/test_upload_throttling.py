@@ -159,3 +159,31 @@ def test_a_user_refused_for_their_own_photo_budget_uses_none_of_the_address_budg
     # Behind the same address, another user still has all 12 of its photos.
     ratelimits.upload_hit(user_id=stranger.pk, address="192.0.2.7", photos=5, new_request=False)
     ratelimits.upload_hit(user_id=stranger.pk + 1000, address="192.0.2.7", photos=5, new_request=False)
+
+
+def test_a_zip_over_the_member_limit_is_refused_as_too_large_and_costs_one_photo_not_six(
+    owner, five_photos, settings
+):
+    settings.BATCH_ZIP_MAX_MEMBERS = 5
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(6):
+            archive.writestr(f"birds/{n}.jpg", photo(n))
+    zipped = SimpleUploadedFile("birds.zip", buffer.getvalue(), content_type="application/zip")
+    response = api_client(owner).post("/api/v1/batches/", {"archive": zipped})
+    assert response.status_code == 413, response.content
+    assert response.json()["code"] == "archive_too_large" and "6 members" in response.json()["message"]
+    # It cost one photo, as any refused upload does, not six: four of the five still fit.
+    assert [form_upload(web_client(owner), n).status_code for n in range(5)] == [201] * 4 + [429]
+
+
+def test_the_batch_page_answers_an_archive_over_the_member_limit_with_413(owner, settings) -> None:
+    settings.BATCH_ZIP_MAX_MEMBERS = 2
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(3):
+            archive.writestr(f"{n}.jpg", photo(n))
+    zipped = SimpleUploadedFile("birds.zip", buffer.getvalue(), content_type="application/zip")
+    response = web_client(owner).post("/batches/", {"archive": zipped}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 413 and response.json()["code"] == "archive_too_large"
+    assert response.json()["problems"][0]["code"] == "too_many_members"
