@@ -55,7 +55,10 @@ def _train(args: argparse.Namespace) -> int:
     if args.like:  # a model directory, or a JSON file with its "schedules", "temperature" and "bird_gate"
         like_path = Path(args.like) / "config.json" if Path(args.like).is_dir() else Path(args.like)
         like = json.loads(like_path.read_text())
+    if args.no_refit:
+        options.refit = False
     calibration = json.loads(Path(args.calibration).read_text()) if args.calibration else None
+    schedules = json.loads(Path(args.schedules).read_text()) if args.schedules else None
     result = train(
         dirs,
         Path(args.out),
@@ -64,6 +67,7 @@ def _train(args: argparse.Namespace) -> int:
         version=args.version,
         like=like,
         calibration=calibration,
+        schedules=schedules,
     )
     print(json.dumps(result, indent=2))
     return 0
@@ -214,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
         "exactly its schedules, with its temperature and bird gate",
     )
     p.add_argument("--calibration", default=None, help="calibration JSON (evaluate --cross-collection)")
+    p.add_argument(
+        "--schedules", default=None, help='JSON {"head": [rates], "block13": [rates]}: no early stopping'
+    )
+    p.add_argument("--no-refit", action="store_true", help="keep the validation photos out of training")
     p.add_argument("--views", nargs="+", default=None, help="training views (default: orig flip zoom)")
     p.add_argument("--finetune-views", nargs="+", default=None, help="views of the block13 stage")
     p.add_argument("--head-batch-size", type=int, default=64, help="batch of the first (pooled) stage")

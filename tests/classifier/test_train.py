@@ -103,3 +103,20 @@ def test_the_shipped_model_trains_on_every_photo_for_the_split_models_schedules(
     assert config["schedules"] == like["schedules"] and config["temperature"] == like["temperature"]
     assert config["bird_gate"] == like["bird_gate"] and config["open_set"] == like["open_set"]
     assert metrics["trained_on_every_photo"] and metrics["held_out"] == {}
+
+
+def test_a_split_run_for_a_chosen_schedule_trains_on_the_training_photos_alone(
+    trained, small_dataset, tmp_path
+):
+    split_dir, _ = trained
+    chosen = json.loads((split_dir / "config.json").read_text())["schedules"]
+    chosen = {"head": chosen["head"][:5], "block13": chosen["block13"][:1]}
+    out = tmp_path / "scheduled"
+    options = TrainOptions(train_views=("orig", "flip"), refit=False)
+    metrics = train(
+        [small_dataset], out, catalog=build_catalog([small_dataset]), options=options, schedules=chosen
+    )
+    config = json.loads((out / "config.json").read_text())
+    assert config["schedules"] == chosen and metrics["epochs"] == {"head": 5, "block13": 1}
+    assert config["data"]["trained_on"] == "train" and config["data"]["trained_photos"] == 4 * 14
+    assert metrics["held_out"]["cub100"]["n"] == 4 * 3 and 0 < config["temperature"] < 10
