@@ -38,16 +38,17 @@ def held_out(shipped, birds_dir) -> quantize.Photos:
 
 @pytest.mark.model
 @pytest.mark.shared
-def test_int8_stays_close_to_float_on_real_held_out_photos(converted, shipped, held_out):
+def test_int8_stays_close_to_float_on_real_test_split_photos(converted, shipped, held_out):
     float_file, int8_file = converted
     parity = quantize.compare(
         shipped, engines.LiteRTEngine(float_file), engines.LiteRTEngine(int8_file, name="int8"), held_out
     )
-    # Measured on the whole split: 95.4 % agreement, gate 99.8 %, top-1 0.762 vs 0.753 (no TTA).
+    # The parity of two engines, not accuracy (the shipped model may have trained on these photos).
+    # Measured on b13's whole test split: 95.4 % agreement, gate 99.8 %, top-1 0.762 vs 0.753 (no TTA).
     assert parity.top1_agree >= 0.9, parity.report()
     assert parity.gate_agree >= 0.98, parity.report()
     assert parity.top1["all"]["int8"] >= parity.top1["all"]["float"] - 0.03, parity.report()
-    assert set(parity.top1) == {"cub100", "gpiosenka525", "all"}
+    assert {"cub100", "gpiosenka525", "all"} <= set(parity.top1)
 
 
 @pytest.mark.model
