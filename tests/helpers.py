@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from birdsite.classification import processing, services
 from birdsite.photos.models import ClassificationJob
@@ -19,8 +20,11 @@ def submit(owner, data: bytes | None = None, monkeypatch=None) -> Classification
 def finished_job(
     owner, classifier: FakeClassifier | None = None, data: bytes | None = None
 ) -> ClassificationJob:
-    job = submit(owner, data)
-    process([job.pk], classifier or FakeClassifier())
+    # One transaction: the job's on-commit send happens once it is finished, so a live worker that
+    # receives it finds nothing to claim instead of racing this classifier with its own.
+    with transaction.atomic():
+        job = submit(owner, data)
+        process([job.pk], classifier or FakeClassifier())
     job.refresh_from_db()
     return job
 
