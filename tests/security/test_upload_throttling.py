@@ -27,6 +27,14 @@ def api_client(user) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Token {raw}")
 
 
+def zip_of(count: int) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(count):
+            archive.writestr(f"birds/{n}.jpg", photo(n))
+    return SimpleUploadedFile("birds.zip", buffer.getvalue(), content_type="application/zip")
+
+
 def web_client(user, address: str = "127.0.0.1") -> Client:
     client = Client(REMOTE_ADDR=address)
     client.force_login(user)
@@ -107,11 +115,7 @@ def test_every_photo_of_a_batch_counts_against_the_photo_budget(owner, five_phot
 
 
 def test_each_member_of_a_zip_counts_as_a_photo(owner, five_photos) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for n in range(6):
-            archive.writestr(f"birds/{n}.jpg", photo(n))
-    zipped = SimpleUploadedFile("birds.zip", buffer.getvalue(), content_type="application/zip")
+    zipped = zip_of(6)
     response = api_client(owner).post("/api/v1/batches/", {"archive": zipped})
     assert response.status_code == 429, response.content
     assert not Batch.objects.exists()
@@ -165,11 +169,7 @@ def test_a_zip_over_the_member_limit_is_refused_as_too_large_and_costs_one_photo
     owner, five_photos, settings
 ):
     settings.BATCH_ZIP_MAX_MEMBERS = 5
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for n in range(6):
-            archive.writestr(f"birds/{n}.jpg", photo(n))
-    zipped = SimpleUploadedFile("birds.zip", buffer.getvalue(), content_type="application/zip")
+    zipped = zip_of(6)
     response = api_client(owner).post("/api/v1/batches/", {"archive": zipped})
     assert response.status_code == 413, response.content
     assert response.json()["code"] == "archive_too_large" and "6 members" in response.json()["message"]
@@ -179,11 +179,7 @@ def test_a_zip_over_the_member_limit_is_refused_as_too_large_and_costs_one_photo
 
 def test_the_batch_page_answers_an_archive_over_the_member_limit_with_413(owner, settings) -> None:
     settings.BATCH_ZIP_MAX_MEMBERS = 2
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for n in range(3):
-            archive.writestr(f"{n}.jpg", photo(n))
-    zipped = SimpleUploadedFile("birds.zip", buffer.getvalue(), content_type="application/zip")
+    zipped = zip_of(3)
     response = web_client(owner).post("/batches/", {"archive": zipped}, HTTP_ACCEPT="application/json")
     assert response.status_code == 413 and response.json()["code"] == "archive_too_large"
     assert response.json()["problems"][0]["code"] == "too_many_members"
