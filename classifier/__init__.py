@@ -8,12 +8,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from classifier.images import InvalidImage, open_image
+from classifier.integrity import ModelDamaged
 
 if TYPE_CHECKING:
     from classifier.catalog import Catalog
     from classifier.inference import Classifier
 
-__all__ = ["Classifier", "InvalidImage", "default_catalog", "default_model_dir", "load", "open_image"]
+__all__ = [
+    "Classifier",
+    "InvalidImage",
+    "ModelDamaged",
+    "default_catalog",
+    "default_model_dir",
+    "load",
+    "open_image",
+]
 
 
 def load(model_dir=None, **options) -> Classifier:

@@ -31,6 +31,15 @@ def _fetch_weights(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seal(args: argparse.Namespace) -> int:
+    from classifier import selfcheck
+
+    for model_dir in args.model_dirs:
+        selfcheck.seal(Path(model_dir))
+        print(f"sealed {model_dir}: selfcheck.json and SHA256SUMS written")
+    return 0
+
+
 def _catalog(args: argparse.Namespace) -> int:
     from classifier import catalog
 
@@ -191,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch-weights", help="fetch and convert the ImageNet MobileNet weights (cached)")
     p.add_argument("--force", action="store_true", help="convert again even if cached")
     p.set_defaults(func=_fetch_weights)
+
+    p = sub.add_parser("seal", help="record a model's self-check answers and checksum its files")
+    p.add_argument("model_dirs", nargs="+")
+    p.set_defaults(func=_seal)
 
     p = sub.add_parser("catalog", help="build the species catalog for folder-per-class datasets")
     p.add_argument("--data", nargs="+", required=True)

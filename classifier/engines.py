@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from classifier import images, metrics, weights
+from classifier import images, integrity, metrics, weights
 from classifier.config import ENGINES, PRECISIONS, ModelConfig
 
 log = logging.getLogger(__name__)
@@ -262,11 +262,28 @@ def compare(config: ModelConfig, reference: Engine, candidate: Engine, batch: np
     )
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)  # concurrent workers converting at once each leave a whole file
+def cached_with_report(target: Path, build: Any) -> tuple[Path, dict[str, Any]]:
+    """A cached flatbuffer and its report (``target`` with ``.json``), both whole and sealed
+    (``classifier/integrity.py``): as they are, or made by ``build()`` -> ``(flatbuffer bytes, a function
+    of the written file that returns its report)`` under the lock, then sealed. Either file damaged: both
+    are made again."""
+    report_file = target.with_suffix(".json")
+
+    def whole() -> bool:
+        return integrity.is_sealed(target) and integrity.is_sealed(report_file)
+
+    if whole():
+        return target, json.loads(report_file.read_text())
+    with integrity.locked(target):
+        if not whole():
+            if target.exists():
+                log.warning("cached %s is damaged or unsealed: converting it again", target.name)
+            data, check = build()
+            integrity.write_atomically(target, data)
+            integrity.seal(target)
+            integrity.write_atomically(report_file, json.dumps(check(target), indent=2).encode())
+            integrity.seal(report_file)
+    return target, json.loads(report_file.read_text())
 
 
 def ensure_litert_model(
@@ -276,25 +293,27 @@ def ensure_litert_model(
 
     ``reference`` is a ``TensorFlowEngine`` for this model if the caller has one (else one is built).
     """
-    target = cached_model_file(config, precision)
-    report_file = target.with_suffix(".json")
-    if target.exists() and report_file.exists():
-        return target, json.loads(report_file.read_text())
-    if reference is None:
-        reference = TensorFlowEngine(config)
-    log.info("converting model %s to LiteRT (%s)", config.version, precision)
-    _write_atomically(target, convert(reference.keras_model, precision))
-    parity = compare(config, reference, LiteRTEngine(target), probe_batch())
-    report = {
-        "model_version": config.version,
-        "precision": precision,
-        "converter": converter_version(),
-        "ok": parity.ok,
-        "max_prob_diff": parity.max_prob_diff,
-        "max_bird_diff": parity.max_bird_diff,
-        "top1_agree": parity.top1_agree,
-        "tolerance": {"probs": PROB_TOLERANCE, "bird_score": BIRD_TOLERANCE},
-    }
-    _write_atomically(report_file, json.dumps(report, indent=2).encode())
-    log.info("LiteRT parity for %s: %s", config.version, report)
-    return target, report
+
+    def build() -> tuple[bytes, Any]:
+        ref = reference if reference is not None else TensorFlowEngine(config)
+        log.info("converting model %s to LiteRT (%s)", config.version, precision)
+        data = convert(ref.keras_model, precision)
+
+        def check(target: Path) -> dict[str, Any]:
+            parity = compare(config, ref, LiteRTEngine(target), probe_batch())
+            report = {
+                "model_version": config.version,
+                "precision": precision,
+                "converter": converter_version(),
+                "ok": parity.ok,
+                "max_prob_diff": parity.max_prob_diff,
+                "max_bird_diff": parity.max_bird_diff,
+                "top1_agree": parity.top1_agree,
+                "tolerance": {"probs": PROB_TOLERANCE, "bird_score": BIRD_TOLERANCE},
+            }
+            log.info("LiteRT parity for %s: %s", config.version, report)
+            return report
+
+        return data, check
+
+    return cached_with_report(cached_model_file(config, precision), build)

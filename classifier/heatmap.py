@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier import engines, images, weights
+from classifier import engines, images, integrity, weights
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +76,9 @@ class HeatMapNet:
             model = build_keras_model()
             self._run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
             return
-        self.model_file = cached_model_file()
-        if not self.model_file.exists():
-            log.info("converting the heat-map network to LiteRT")
-            engines._write_atomically(self.model_file, convert(build_keras_model()))
+        self.model_file = integrity.ensure_cached_bytes(
+            cached_model_file(), lambda: convert(build_keras_model()), what="heat-map network"
+        )
 
     def _plan(self, height: int, width: int) -> Any:
         if (height, width) not in self._plans:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import calibration, images, locate, metrics, openset, ranks, serving
+from classifier import calibration, images, integrity, locate, metrics, openset, ranks, serving
 from classifier.catalog import Catalog
 from classifier.choose import REGION_GATE, Look, choose
 from classifier.config import BATCH_SIZE, ModelConfig, Options, default_model_dir
@@ -28,6 +28,7 @@ class Classifier:
     def __init__(self, model_dir: Path, options: Options | None = None):
         options = options or Options()
         self.options = options
+        integrity.verify_model(model_dir)  # ModelDamaged before anything is read from a damaged model
         self.config = ModelConfig.read(model_dir)
         self.model_version = self.config.version
         self.catalog = Catalog.load(model_dir / "catalog.json")
@@ -35,7 +36,7 @@ class Classifier:
         # Flip TTA: "always", "never", or "unsure" (a second, flipped pass only where the first is unsure).
         tta = options.tta if options.tta is not None else ("auto" if self.config.tta_flip else False)
         self.tta = {True: "always", False: "never", "auto": "unsure"}[tta]
-        self._engine = serving.create(
+        self._engine = serving.create_checked(
             self.config,
             options.engine,
             precision=options.precision,

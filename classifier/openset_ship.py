@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import calibration, features, heads, openset
+from classifier import calibration, features, heads, integrity, openset
 from classifier.catalog import Catalog, build_catalog
 from classifier.data import catalog_resolver, load_samples
 from classifier.openset import ALL, OpenSet
@@ -104,6 +104,7 @@ def calibrate(model_dir: Path, leave_out: dict, datasets: Path, *, flip: bool = 
     (model_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (model_dir / "evaluation").mkdir(exist_ok=True)
     (model_dir / "evaluation" / "open-set.json").write_text(json.dumps(report, indent=2) + "\n")
+    integrity.seal_model(model_dir)  # config.json changed
     return report
 
 

@@ -240,38 +240,45 @@ def ensure_int8_model(
     photos, converting and checking first if needed. Raises
     ``NoPhotos`` when the labelled photos it needs are not under ``datasets``."""
     target = engines.cached_model_file(config, RECIPE)
-    report_file = target.with_suffix(".json")
-    if target.exists() and report_file.exists():
-        return target, json.loads(report_file.read_text())
-    datasets = Path(datasets or DEFAULT_DATASETS)
-    held_out = model_photos(config, datasets, "test")  # NoPhotos before any conversion work
-    calibration = calibration_photos(config, datasets)
-    if reference is None:
-        reference = engines.TensorFlowEngine(config)
-    float_file, _ = engines.ensure_litert_model(config, reference=reference)
-    log.info("converting model %s to int8 LiteRT (%d calibration photos)", config.version, len(calibration))
-    engines._write_atomically(target, convert(reference.keras_model, calibration))
-    parity = compare(
-        config,
-        engines.LiteRTEngine(float_file),
-        engines.LiteRTEngine(target, name="int8"),
-        load_photos(held_out),
-    )
-    report = {
-        "model_version": config.version,
-        "precision": "int8",
-        "recipe": RECIPE,
-        "converter": engines.converter_version(),
-        "calibration_photos": len(calibration),
-        "float_ops": list(FLOAT_OPS),
-        "float_layers": list(FLOAT_LAYERS),
-        **parity.report(),
-    }
-    engines._write_atomically(report_file, json.dumps(report, indent=2).encode())
-    log.info(
-        "int8 parity for %s: %s", config.version, {k: report[k] for k in ("ok", "reasons", "top1_agree")}
-    )
-    return target, report
+
+    def build() -> tuple[bytes, Any]:
+        folder = Path(datasets or DEFAULT_DATASETS)
+        held_out = model_photos(config, folder, "test")  # NoPhotos before any conversion work
+        calibration = calibration_photos(config, folder)
+        ref = reference if reference is not None else engines.TensorFlowEngine(config)
+        float_file, _ = engines.ensure_litert_model(config, reference=ref)
+        log.info(
+            "converting model %s to int8 LiteRT (%d calibration photos)", config.version, len(calibration)
+        )
+        data = convert(ref.keras_model, calibration)
+
+        def check(written: Path) -> dict[str, Any]:
+            parity = compare(
+                config,
+                engines.LiteRTEngine(float_file),
+                engines.LiteRTEngine(written, name="int8"),
+                load_photos(held_out),
+            )
+            report = {
+                "model_version": config.version,
+                "precision": "int8",
+                "recipe": RECIPE,
+                "converter": engines.converter_version(),
+                "calibration_photos": len(calibration),
+                "float_ops": list(FLOAT_OPS),
+                "float_layers": list(FLOAT_LAYERS),
+                **parity.report(),
+            }
+            log.info(
+                "int8 parity for %s: %s",
+                config.version,
+                {k: report[k] for k in ("ok", "reasons", "top1_agree")},
+            )
+            return report
+
+        return data, check
+
+    return engines.cached_with_report(target, build)
 
 
 def auto_int8(config: Any, datasets: Path | None, threads: int | None) -> engines.Engine | None:

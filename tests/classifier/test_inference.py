@@ -133,3 +133,11 @@ def test_load_refuses_a_bad_option_before_loading_anything():
         classifier.load(engine="onnx")
     with pytest.raises(ValueError, match="threads"):
         classifier.load(threads=0)
+
+
+@pytest.mark.shared
+def test_auto_serves_int8_exactly_where_the_cpu_has_int8_dot_products(auto_classifier, birds_dir):
+    from classifier import quantize
+
+    expected = "int8" if quantize.int8_dot_product() else "litert"
+    assert auto_classifier.engine_name == expected, quantize.int8_dot_product()

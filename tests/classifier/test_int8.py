@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from classifier import engines, quantize
+from classifier import engines, integrity, quantize
 from classifier.config import ModelConfig, default_model_dir
 
 
@@ -91,6 +91,8 @@ def test_a_cached_int8_model_and_its_report_are_reused_without_converting(tmp_pa
     target.write_bytes(b"flatbuffer")
     report = {"ok": False, "reasons": ["top-1 agrees with float on 95.4% < 98%"]}
     target.with_suffix(".json").write_text(json.dumps(report))
+    integrity.seal(target)  # sealed as a finished conversion is (classifier/integrity.py)
+    integrity.seal(target.with_suffix(".json"))
     monkeypatch.setattr(engines, "cached_model_file", lambda config, precision: target)
     monkeypatch.setattr(quantize, "convert", lambda *a, **k: pytest.fail("converted again"))
     monkeypatch.setattr(engines, "TensorFlowEngine", lambda *a: pytest.fail("built TensorFlow"))
@@ -103,3 +105,13 @@ def test_the_int8_cache_key_names_its_recipe(tmp_path):
     (tmp_path / "head.weights.h5").write_bytes(b"w")
     config = type("C", (), {"path": tmp_path, "version": "v1"})()
     assert engines.cached_model_file(config, quantize.RECIPE).name.endswith(f"-{quantize.RECIPE}.tflite")
+
+
+def test_an_unsealed_int8_model_in_the_cache_is_not_reused(tmp_path, monkeypatch):
+    target = tmp_path / "m-int8r1.tflite"
+    target.write_bytes(b"half a flatbuffer")
+    target.with_suffix(".json").write_text(json.dumps({"ok": True}))
+    monkeypatch.setattr(engines, "cached_model_file", lambda config, precision: target)
+    monkeypatch.setattr(quantize, "model_photos", lambda *a: pytest.fail("read photos again"))
+    with pytest.raises(pytest.fail.Exception, match="read photos again"):
+        quantize.ensure_int8_model(object())
