@@ -32,11 +32,40 @@ def _fetch_weights(args: argparse.Namespace) -> int:
 
 
 def _seal(args: argparse.Namespace) -> int:
-    from classifier import selfcheck
+    from classifier import sealing
 
     for model_dir in args.model_dirs:
-        selfcheck.seal(Path(model_dir))
+        sealing.seal(Path(model_dir))
         print(f"sealed {model_dir}: selfcheck.json and SHA256SUMS written")
+    return 0
+
+
+def _train_inat(args: argparse.Namespace) -> int:
+    from classifier.catalog import Catalog
+    from classifier.training.inat_train import train_inat
+
+    gate_from = Path(args.gate_from)
+    result = train_inat(
+        [Path(d) for d in args.data],
+        Path(args.out),
+        catalog=Catalog.load(args.catalog or gate_from / "catalog.json"),
+        version=args.version or Path(args.out).name,
+        bird_gate=json.loads((gate_from / "config.json").read_text())["bird_gate"],
+        seed=args.seed,
+        every_photo=args.every_photo,
+    )
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _evaluate_cross_inat(args: argparse.Namespace) -> int:
+    from classifier.evaluation import inat_cross
+
+    report = inat_cross.evaluate(Path(args.datasets), Path(args.model))
+    text = json.dumps(report, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
     return 0
 
 
@@ -135,7 +164,7 @@ def _evaluate_wide(args: argparse.Namespace) -> int:
     model = Path(args.model) if args.model else default_model_dir()
     clf = Classifier(model, _options())
     cases = wide.build(
-        model,
+        Path(args.cases_from) if args.cases_from else model,
         Path(args.datasets),
         per_size=args.per_size,
         two_birds=args.two_birds,
@@ -204,6 +233,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seal", help="record a model's self-check answers and checksum its files")
     p.add_argument("model_dirs", nargs="+")
     p.set_defaults(func=_seal)
+
+    p = sub.add_parser("train-inat", help="a union head on the bird-specialist iNat backbone (minutes)")
+    p.add_argument("--data", nargs="+", required=True, help="folder-per-class datasets")
+    p.add_argument("--out", required=True)
+    p.add_argument("--version", default=None)
+    p.add_argument("--seed", type=int, default=20201)
+    p.add_argument("--every-photo", action="store_true", help="ship: the head learns every photo")
+    p.add_argument("--catalog", default=None, help="catalog.json naming the datasets' labels")
+    p.add_argument(
+        "--gate-from", default=str(Path(__file__).parent / "models" / "2026.12.02-mnv1-all"),
+        help="the v1 model whose ImageNet bird gate (classes, threshold) the new model keeps",
+    )  # fmt: skip
+    p.set_defaults(func=_train_inat)
+
+    p = sub.add_parser("evaluate-cross-inat", help="iNat recipe: train on one collection, test on another")
+    p.add_argument("--datasets", required=True, help="the folder holding cub100, gpiosenka525, vbet")
+    p.add_argument("--model", required=True, help="an iNat-backbone model directory (its union fit)")
+    p.add_argument("--out", default=None, help="write the JSON report here too")
+    p.set_defaults(func=_evaluate_cross_inat)
 
     p = sub.add_parser("catalog", help="build the species catalog for folder-per-class datasets")
     p.add_argument("--data", nargs="+", required=True)
@@ -280,6 +328,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-birds", type=int, default=200, help="frames without a bird")
     p.add_argument("--seed", type=int, default=12)
     p.add_argument("--out", default=None, help="report folder (default: MODEL/evaluation)")
+    p.add_argument(
+        "--cases-from", default=None,
+        help="build the frames from this model's held-out photos (to score two models on the same frames)",
+    )  # fmt: skip
     p.set_defaults(func=_evaluate_wide)
 
     p = sub.add_parser("tune-tta", help="top-1 of flipping only unsure photos, per threshold")

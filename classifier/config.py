@@ -47,6 +47,8 @@ class ModelConfig:
     bird_classes: tuple[int, ...]
     bird_threshold: float
     open_set: OpenSet | None = None  # models trained before the open-set rule never answer "unknown"
+    # Union models (classifier/backbones/union.py): classes from this index on are the iNat head's own.
+    own_classes: int | None = None
 
     @classmethod
     def read(cls, model_dir: Path) -> ModelConfig:
@@ -62,6 +64,7 @@ class ModelConfig:
             bird_classes=tuple(raw["bird_gate"]["imagenet_classes"]),
             bird_threshold=float(raw["bird_gate"]["threshold"]),
             open_set=OpenSet.from_config(raw),
+            own_classes=raw.get("own_classes"),
         )
 
 

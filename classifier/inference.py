@@ -19,6 +19,8 @@ LOCATE_DECODE = 352
 # "unsure" flip TTA: a flipped second pass only for looks whose first top-1 confidence is below this
 # (measured on the validation split, see the model card).
 TTA_UNSURE_BELOW = 0.9
+# What a species only the backbone's own head knows was learned from (classifier/backbones/union.py).
+LEARNED_FROM_INAT = "many iNaturalist photos"
 
 
 class Classifier:
@@ -32,6 +34,7 @@ class Classifier:
         self.config = ModelConfig.read(model_dir)
         self.model_version = self.config.version
         self.catalog = Catalog.load(model_dir / "catalog.json")
+        self._calibrate = calibration.for_model(model_dir)  # read once, not at every forward pass
         self.batch_size = options.batch_size
         # Flip TTA: "always", "never", or "unsure" (a second, flipped pass only where the first is unsure).
         tta = options.tta if options.tta is not None else ("auto" if self.config.tta_flip else False)
@@ -74,7 +77,7 @@ class Classifier:
                 if len(unsure):
                     species = species.copy()
                     species[unsure] = (species[unsure] + self._engine(batch[unsure][:, :, ::-1])[0]) / 2
-        probs = calibration.for_model(self.config.path)(species)  # per-group temperatures (model card)
+        probs = self._calibrate(species)  # per-group temperatures (model card)
         bird_scores = metrics.softmax(imagenet_logits)[:, list(self.config.bird_classes)].sum(axis=1)
         return species, probs, bird_scores
 
@@ -174,6 +177,8 @@ class Classifier:
             )
             if species.training_photos is not None:  # models trained before it was counted lack it
                 predictions[-1]["training_photos"] = species.training_photos
+            elif self.config.own_classes is not None and index >= self.config.own_classes:
+                predictions[-1]["learned_from"] = LEARNED_FROM_INAT
         return predictions
 
 

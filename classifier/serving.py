@@ -10,7 +10,10 @@ import logging
 from pathlib import Path
 
 from classifier import engines, integrity, quantize, selfcheck
+from classifier.backbones import union
 from classifier.config import ModelConfig
+
+INAT = "inat-mnv2"  # the backbone name in a model's config (classifier/backbones/inat.py)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,11 @@ def create(
     ``auto`` serves int8 where the CPU has int8 dot-product instructions and the conversion passed its
     parity check, else float LiteRT if it matches TensorFlow, else TensorFlow."""
     name = engines.engine_name(requested)
+    if config is not None and union.read_backbone(config.path) == INAT:
+        # One engine serves the iNat backbone whatever was asked: the published uint8 network, as it is.
+        from classifier.backbones.inat_engine import InatEngine
+
+        return InatEngine(config, threads=threads)
     if name == "tensorflow":
         return engines.TensorFlowEngine(config)
     if name == "int8":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import features, imagenet, metrics, selfcheck, weights
+from classifier import features, imagenet, metrics, sealing, weights
 from classifier.data import Sample
 from classifier.fitting import Resplit, _inputs, fit_head, head_logits, load_features, save_head
 from classifier.recipe import TrainOptions, seed_recipe
@@ -147,6 +147,6 @@ def train(
     }
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-    selfcheck.seal(out_dir)
+    sealing.seal(out_dir)
     log.info("trained %s in %.0fs: %s", version, elapsed, json.dumps(held_out))
     return result

@@ -41,21 +41,25 @@ def imagenet_model():
     return weights.load_imagenet_mobilenet()
 
 
-# Every serving engine on purpose, whatever ``auto`` would pick on this CPU: float LiteRT everywhere, and the
-# int8 conversion too (it runs on any x86-64 CPU; ``auto`` prefers it only where int8 dot products pay).
-SERVING_ENGINES = ("litert", "int8")
+# The seed's recipe (ImageNet MobileNet v1), kept as a choice beside the shipped iNat-backbone model.
+V1_MODEL = REPO / "classifier" / "models" / "2026.12.02-mnv1-all"
+# Every serving path on purpose, whatever ``auto`` would pick on this CPU: the shipped model (its one
+# engine), and the v1 model on float LiteRT and on its int8 conversion (int8 runs on any x86-64 CPU;
+# ``auto`` prefers it only where int8 dot products pay).
+SERVED = {"shipped": (None, "auto"), "v1-litert": (V1_MODEL, "litert"), "v1-int8": (V1_MODEL, "int8")}
 
 
-@pytest.fixture(scope="session", params=SERVING_ENGINES)
+@pytest.fixture(scope="session", params=list(SERVED))
 def shipped_classifier(request):
     import classifier
 
-    return classifier.load(engine=request.param)
+    model_dir, engine = SERVED[request.param]
+    return classifier.load(model_dir, engine=engine)
 
 
 @pytest.fixture(scope="session")
 def auto_classifier():
-    """The shipped model on the engine ``auto`` picks here (what the service runs)."""
+    """The v1 model on the engine ``auto`` picks here (the shipped model has one engine)."""
     import classifier
 
-    return classifier.load()
+    return classifier.load(V1_MODEL)

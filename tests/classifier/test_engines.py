@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from classifier import engines, images, quantize, serving
+from tests.classifier.conftest import V1_MODEL
 
 BIRD_CLASSES = [*range(7, 25), *range(80, 101), *range(127, 147)]
 
@@ -111,10 +112,10 @@ def write_model_dir(root: Path, *, classes: int = 5, seed: int = 3) -> Path:
 
 @pytest.fixture(scope="module")
 def model_config(tmp_path_factory):
-    from classifier.config import ModelConfig, default_model_dir
+    from classifier.config import ModelConfig
 
     try:
-        shipped = default_model_dir()
+        shipped = V1_MODEL
     except OSError:
         shipped = None
     if shipped is not None and (shipped / "head.weights.h5").exists():

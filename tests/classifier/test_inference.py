@@ -56,7 +56,7 @@ def test_it_returns_the_documented_fields_best_first(shipped_classifier, bird_ph
     assert result["model_version"] == shipped_classifier.model_version
     assert len(result["predictions"]) == 5
     # training_photos comes with models whose catalog counts them (trained after 2026-12-01)
-    assert all(set(p) - {"training_photos"} == FIELDS for p in result["predictions"])
+    assert all(set(p) - {"training_photos", "learned_from"} == FIELDS for p in result["predictions"])
     confidences = [p["confidence"] for p in result["predictions"]]
     assert confidences == sorted(confidences, reverse=True) and sum(confidences) <= 1.0 + 1e-6
     assert result["predictions"][0]["wikipedia_url"].startswith("https://en.wikipedia.org/wiki/")
@@ -79,10 +79,9 @@ def test_it_finds_no_bird_in_a_cup_of_coffee_or_a_rocket(shipped_classifier):
     assert [r["is_bird"] for r in results] == [False, False]
 
 
-def test_a_rotated_photo_is_turned_upright_before_classifying(shipped_classifier, tmp_path):
-    import skimage.data
-
-    upright = Image.fromarray(skimage.data.coffee())
+@pytest.mark.shared
+def test_a_rotated_photo_is_turned_upright_before_classifying(shipped_classifier, bird_photo, tmp_path):
+    upright = Image.open(bird_photo).convert("RGB")
     exif = Image.Exif()
     exif[0x0112] = 8  # stored rotated: viewers turn it back by 90°
     path = tmp_path / "rotated.jpg"

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from classifier import engines, integrity, quantize
-from classifier.config import ModelConfig, default_model_dir
+from classifier.config import ModelConfig
+from tests.classifier.conftest import V1_MODEL
 
 
 @pytest.fixture(scope="module")
 def shipped() -> ModelConfig:
-    return ModelConfig.read(default_model_dir())
+    return ModelConfig.read(V1_MODEL)
 
 
 @pytest.fixture(scope="module")

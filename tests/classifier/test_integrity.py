@@ -16,6 +16,7 @@ import pytest
 import classifier
 from classifier import engines, integrity, selfcheck, weights
 from classifier.config import ModelConfig, default_model_dir
+from tests.classifier.conftest import V1_MODEL
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -86,7 +87,7 @@ def test_a_cached_file_without_its_seal_is_not_trusted(tmp_path):
 @pytest.fixture
 def model_copy(tmp_path) -> Path:
     copy = tmp_path / "model"
-    shutil.copytree(default_model_dir(), copy, ignore=shutil.ignore_patterns("evaluation"))
+    shutil.copytree(V1_MODEL, copy, ignore=shutil.ignore_patterns("evaluation"))
     return copy
 
 
@@ -135,7 +136,7 @@ class Scrambled:
 
 @pytest.mark.model
 def test_an_engine_that_answers_wrongly_fails_the_self_check():
-    config = ModelConfig.read(default_model_dir())
+    config = ModelConfig.read(V1_MODEL)
     engine = engines.TensorFlowEngine(config)
     expected = selfcheck.Fingerprint.read(config.path)
     assert selfcheck.failures(config, engine, expected) == []
@@ -163,12 +164,12 @@ def private_cache(tmp_path, monkeypatch) -> Path:
 def test_a_damaged_litert_file_in_the_cache_is_converted_again_and_answers_right(
     private_cache, bird_photo, damage
 ):
-    config = ModelConfig.read(default_model_dir())
+    config = ModelConfig.read(V1_MODEL)
     flatbuffer = engines.cached_model_file(config, "float32")
-    classifier.load(engine="litert")  # converted and sealed (or already so)
+    classifier.load(V1_MODEL, engine="litert")  # converted and sealed (or already so)
     damage(flatbuffer)
     assert not integrity.is_sealed(flatbuffer)
-    clf = classifier.load(engine="litert")
+    clf = classifier.load(V1_MODEL, engine="litert")
     assert integrity.is_sealed(flatbuffer)  # converted again (the converter's bytes vary run to run)
     [result] = clf.predict([bird_photo])
     assert result["predictions"][0]["label"] == "blujay"
@@ -176,15 +177,15 @@ def test_a_damaged_litert_file_in_the_cache_is_converted_again_and_answers_right
 
 @pytest.mark.model
 def test_a_whole_but_wrong_conversion_fails_the_self_check_and_is_converted_again(private_cache, bird_photo):
-    config = ModelConfig.read(default_model_dir())
-    classifier.load(engine="litert")
+    config = ModelConfig.read(V1_MODEL)
+    classifier.load(V1_MODEL, engine="litert")
     flatbuffer = engines.cached_model_file(config, "float32")
     # Another model's conversion, sealed as if it were this one's: only the self-check can tell.
-    other = ModelConfig.read(default_model_dir().parent / "2026.11.29-mnv1-b13")
+    other = ModelConfig.read(V1_MODEL.parent / "2026.11.29-mnv1-b13")
     other_file, _ = engines.ensure_litert_model(other)
     shutil.copyfile(other_file, flatbuffer)
     integrity.seal(flatbuffer)
-    clf = classifier.load(engine="litert")
+    clf = classifier.load(V1_MODEL, engine="litert")
     assert selfcheck.failures(config, clf._engine, selfcheck.Fingerprint.read(config.path)) == []
     [result] = clf.predict([bird_photo])
     assert result["predictions"][0]["label"] == "blujay"
@@ -212,3 +213,12 @@ def test_two_fetch_weights_at_once_into_an_empty_cache_give_weights_that_name_bi
     assert len(set(labels)) == len(species), labels
     assert all(r["is_bird"] for r in results)
     assert labels[0] == "blujay" and labels[1] == "amegfi", labels
+
+
+def test_the_shipped_model_with_a_bit_flipped_union_head_is_refused(tmp_path):
+    copy = tmp_path / "shipped"
+    shutil.copytree(default_model_dir(), copy, ignore=shutil.ignore_patterns("evaluation"))
+    integrity.verify_model(copy)
+    flip_a_bit(copy / "union_head.npz", at=0.6)
+    with pytest.raises(integrity.ModelDamaged, match="union_head.npz"):
+        classifier.load(copy)

@@ -1,0 +1,258 @@
+"""Train a union-head model on the iNat backbone and write a self-contained model directory.
+
+One run, on the seeded split of the model's datasets (the split every model of ours uses):
+
+1. Our taxa that the iNat head also knows: a seeded 30 % is left out of a head trained on the training
+   photos; its union with the iNat head is fitted on the validation photos (``inat_fit.fit_union``).
+2. The split head (every taxon, training photos) with that fit: held-out numbers on the test split —
+   top-1 per dataset, ECE, how the left-out species fare through the iNat head, and the open-set rule
+   (chosen on validation with the left-out species made unknown to both heads, scored on test).
+3. With ``every_photo``, the shipped head is trained on train, validation and test for the same fit.
+
+Heads only, on cached features: minutes, not an hour (``python -m classifier train-inat``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from classifier import metrics, sealing
+from classifier.backbones import inat, inat_features
+from classifier.backbones.union import UnionHead
+from classifier.catalog import Catalog, species_of
+from classifier.data import Sample, catalog_resolver, load_samples
+from classifier.openset import OpenSet
+from classifier.openset_eval import auroc
+from classifier.training import inat_fit
+
+log = logging.getLogger(__name__)
+
+FEW_PHOTOS = 5  # a taxon learned from this many photos or fewer is "few" (as calibration.FEW_PHOTOS)
+OPEN_SET_BUDGET = 0.015  # share of known validation photos the open-set rule may call unknown
+SURE = 0.6  # "likely" or better on the pages
+
+
+def _mean_views(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray]:
+    paths = [s.path for s in samples]
+    (p, lg), (pf, lgf) = inat_features.outputs(paths, "orig"), inat_features.outputs(paths, "flip")
+    return (p + pf) / 2, (lg + lgf) / 2
+
+
+def _fit_head(samples: Sequence[Sample], classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Our head on both views of ``samples`` (a flip is a second training photo)."""
+    index = {c: i for i, c in enumerate(classes)}
+    paths = [s.path for s in samples]
+    (p, _), (pf, _) = inat_features.outputs(paths, "orig"), inat_features.outputs(paths, "flip")
+    labels = np.array([index[s.label] for s in samples] * 2)
+    return inat_fit.fit_linear(np.concatenate([p, pf]), labels, len(classes))
+
+
+def _few(samples: Sequence[Sample], classes: Sequence[str]) -> np.ndarray:
+    counts = {c: 0 for c in classes}
+    for s in samples:
+        counts[s.label] += 1
+    return np.array([counts[c] <= FEW_PHOTOS for c in classes])
+
+
+def _top1(pred: np.ndarray, target: np.ndarray, sources: np.ndarray) -> dict[str, dict[str, float]]:
+    rows = {}
+    for source in [*sorted(set(sources.tolist())), "all"]:
+        m = np.ones(len(target), bool) if source == "all" else sources == source
+        rows[source] = {"n": int(m.sum()), "top1": round(float((pred[m] == target[m]).mean()), 4)}
+    return rows
+
+
+def train_inat(
+    data_dirs: Sequence[Path],
+    out_dir: Path,
+    *,
+    catalog: Catalog,
+    version: str,
+    bird_gate: dict,
+    seed: int = 20201,
+    valid_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    every_photo: bool = False,
+) -> dict:
+    """Fit, score on the held-out split and save (see the module docstring); returns the metrics."""
+    started = time.monotonic()
+    samples = load_samples(
+        data_dirs,
+        catalog_resolver(catalog),
+        seed=seed,
+        valid_fraction=valid_fraction,
+        test_fraction=test_fraction,
+    )
+    split = {name: [s for s in samples if s.split == name] for name in ("train", "valid", "test")}
+    classes = sorted({s.label for s in samples})
+    keys = inat_fit.inat_keys()
+    left_out = set(inat_fit.leave_out(classes, keys))
+    kept = [c for c in classes if c not in left_out]
+
+    # 1. the union's scale, fitted with species of ours left out
+    train_kept = [s for s in split["train"] if s.label not in left_out]
+    w_kept, b_kept = _fit_head(train_kept, kept)
+    valid_pooled, valid_logits = _mean_views(split["valid"])
+    fit = inat_fit.fit_union(
+        w_kept, b_kept, kept, _few(train_kept, kept), keys, valid_pooled, valid_logits,
+        [s.label for s in split["valid"]],
+    )  # fmt: skip
+    log.info("union fit: %s", fit)
+
+    # 2. the split head, scored on test
+    w_split, b_split = _fit_head(split["train"], classes)
+    split_head, extra = inat_fit.union_head(
+        w_split, b_split, classes, _few(split["train"], classes), keys, fit
+    )
+    union_classes = [*classes, *extra]
+    held_out = score(split_head, union_classes, split["test"], fit.temperature, _few(split["train"], classes))
+    kept_head, kept_extra = inat_fit.union_head(w_kept, b_kept, kept, _few(train_kept, kept), keys, fit)
+    held_out["left_out_species"] = score_left_out(
+        kept_head, [*kept, *kept_extra], split["test"], left_out, fit
+    )
+    rule, open_set = fit_open_set(
+        (w_kept, b_kept, kept, _few(train_kept, kept)), keys, fit, split["valid"], split["test"], left_out
+    )
+    held_out["open_set"] = open_set
+
+    # 3. the head that ships
+    trained = samples if every_photo else split["train"]
+    weights, bias = (w_split, b_split) if not every_photo else _fit_head(trained, classes)
+    head, _ = inat_fit.union_head(weights, bias, classes, _few(trained, classes), keys, fit)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    head.save(out_dir)
+    photos = {c: int(sum(s.label == c for s in trained)) for c in classes}
+    write_catalog(catalog, classes, extra, photos, out_dir / "catalog.json")
+    config = {
+        "version": version,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "base": {
+            "backbone": "inat-mnv2",
+            "architecture": inat.NAME,
+            "sha256": inat.SHA256[inat.MODEL_FILE.name],
+        },
+        "head": "union",
+        "feature_shape": [inat.FEATURE_SIZE],
+        "classes": union_classes,
+        "own_classes": len(classes),
+        "temperature": fit.temperature,
+        "tta_flip": True,
+        "bird_gate": bird_gate,
+        "open_set": rule.as_config(),
+        "union": {
+            "scale": fit.scale,
+            "shift": fit.shift,
+            "few_lift": fit.few_lift,
+            "few_photos_max": FEW_PHOTOS,
+            "unknown_weight": inat_fit.UNKNOWN_WEIGHT,
+            "left_out_to_fit": sorted(left_out),
+            "extra_species": len(extra),
+        },
+        "data": {
+            "dirs": [Path(d).name for d in data_dirs],
+            "split_seed": seed,
+            "valid_fraction": valid_fraction,
+            "test_fraction": test_fraction,
+            "counts": {name: len(rows) for name, rows in split.items()},
+            "trained_on": "every photo" if every_photo else "train",
+            "trained_photos": len(trained),
+        },
+    }
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    result = {
+        "version": version,
+        "held_out": held_out,
+        "union_fit": {"scale": fit.scale, "shift": fit.shift, "few_lift": fit.few_lift, "T": fit.temperature},
+        "training_seconds": round(time.monotonic() - started, 1),
+    }
+    (out_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    sealing.seal(out_dir)
+    return result
+
+
+def score(head: UnionHead, classes: Sequence[str], rows: Sequence[Sample], temperature: float, few) -> dict:
+    """Top-1/top-5 per dataset and ECE per support group of the true class, with flip averaging."""
+    pooled, logits = _mean_views(rows)
+    probs = metrics.softmax(head.logits(pooled, logits), temperature)
+    position = {c: i for i, c in enumerate(classes)}
+    target = np.array([position[s.label] for s in rows])
+    sources = np.array([s.source for s in rows])
+    pred = probs.argmax(1)
+    report: dict = {"top1": _top1(pred, target, sources)}
+    top5 = np.argsort(-probs, axis=1)[:, :5]
+    report["top5_all"] = round(float((top5 == target[:, None]).any(1).mean()), 4)
+    groups = {"few": few[target], "many": ~few[target], "all": np.ones(len(target), bool)}
+    report["ece"] = {
+        g: round(float(metrics.expected_calibration_error(probs[m], target[m])), 4) for g, m in groups.items()
+    }
+    return report
+
+
+def score_left_out(head: UnionHead, classes, rows, left_out: set[str], fit) -> dict:
+    """The test photos of the species left out of our head: named through the iNat head only."""
+    chosen = [s for s in rows if s.label in left_out]
+    pooled, logits = _mean_views(chosen)
+    probs = metrics.softmax(head.logits(pooled, logits), fit.temperature)
+    position = {c: i for i, c in enumerate(classes)}
+    target = np.array([position[s.label] for s in chosen])
+    report = {
+        "species": len(left_out),
+        "top1": _top1(probs.argmax(1), target, np.array([s.source for s in chosen])),
+    }
+    report["ece"] = round(float(metrics.expected_calibration_error(probs, target)), 4)
+    return report
+
+
+def fit_open_set(kept_parts, keys, fit, valid, test, left_out: set[str]) -> tuple[OpenSet, dict]:
+    """The max-probability rule, with the left-out species unknown to both heads (their iNat outputs are
+    dropped too): its threshold calls ``OPEN_SET_BUDGET`` of known validation photos unknown."""
+    weights, bias, kept, few = kept_parts
+    blind = [None if k in left_out else k for k in keys]
+    head, _ = inat_fit.union_head(weights, bias, kept, few, blind, fit)
+
+    def known_score(rows: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray]:
+        pooled, logits = _mean_views(rows)
+        probs = metrics.softmax(head.logits(pooled, logits), fit.temperature)
+        return probs.max(1), np.array([s.label in left_out for s in rows])
+
+    v_score, v_unknown = known_score(valid)
+    threshold = float(np.quantile(v_score[~v_unknown], OPEN_SET_BUDGET))
+    t_score, t_unknown = known_score(test)
+    rule = OpenSet(
+        score="max_probability",
+        thresholds={"all": threshold},
+        slope=10.0,
+        bias=0.0,
+        few_photos_max=FEW_PHOTOS,
+        notes={
+            "chosen_by": "inat_train.fit_open_set (left-out species unknown to both heads)",
+            "budget": 0.015,
+        },
+    )
+    report = {
+        "auroc_valid": round(float(auroc(v_score[~v_unknown], v_score[v_unknown])), 4),
+        "auroc_test": round(float(auroc(t_score[~t_unknown], t_score[t_unknown])), 4),
+        "threshold": threshold,
+        "unknown_photos_test": int(t_unknown.sum()),
+        "unknown_answered_sure_test": round(float((t_score[t_unknown] >= SURE).mean()), 4),
+        "unknown_caught_test": round(float((t_score[t_unknown] < threshold).mean()), 4),
+        "known_called_unknown_test": round(float((t_score[~t_unknown] < threshold).mean()), 4),
+    }
+    return rule, report
+
+
+def write_catalog(catalog: Catalog, ours, extra, photos: dict[str, int], path: Path) -> None:
+    """Our taxa with the photos each was learned from, then the species only the iNat head knows."""
+    from classifier.taxonomy import taxonomy
+
+    tax = taxonomy()
+    own = catalog.subset(ours).with_training_photos(photos)
+    records = [*own, *(species_of(tax.taxa[key], ()) for key in extra)]
+    Catalog(records, own.taxonomy_version, own.report).save(path)
