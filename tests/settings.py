@@ -9,6 +9,8 @@ inherit this environment.
 import os
 import uuid
 
+from django.conf import global_settings
+
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/birdsite")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 _RUN_ID = uuid.uuid4().hex[:10]
@@ -23,3 +25,10 @@ from birdsite.settings import *  # noqa: E402,F403
 # drop each other's. Live workers read the name from settings once pytest-django has set it up.
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_birdsite_{_RUN_ID}"  # noqa: F405
+
+# Passwords: Django's PBKDF2, each (password, salt) hashed once per run (tests/hashers.py), instead of ~0.25 s
+# for every user a test creates and every login it checks; the hashes are what the live servers expect.
+PASSWORD_HASHERS = [
+    "tests.hashers.MemoizedPBKDF2PasswordHasher",
+    *(h for h in global_settings.PASSWORD_HASHERS if not h.endswith(".PBKDF2PasswordHasher")),
+]

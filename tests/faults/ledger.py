@@ -63,7 +63,7 @@ def wait_all_finished(db_url: str, timeout: float) -> dict[int, tuple]:
                 return current
         elif time.monotonic() > deadline:
             raise AssertionError("the database never came back")
-        time.sleep(0.5)
+        time.sleep(0.1)
 
 
 def wait_finished(db_url: str, job_ids: Iterable[int], timeout: float) -> bool:
@@ -73,7 +73,7 @@ def wait_finished(db_url: str, job_ids: Iterable[int], timeout: float) -> bool:
         current = rows(db_url)
         if all(current[i][1] in ("succeeded", "failed") for i in wanted):
             return True
-        time.sleep(0.3)
+        time.sleep(0.1)
     return False
 
 

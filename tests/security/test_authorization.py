@@ -8,7 +8,12 @@ public pages; a stranger and a staff member outside the staff area never reach t
 
 from __future__ import annotations
 
+from http.cookies import SimpleCookie
+from importlib import import_module
+
 import pytest
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
 from tests.security.conftest import SECRET, owner_counts
@@ -36,19 +41,54 @@ REFUSED = {401, 403, 404, 405}
 MAY_ANSWER_503 = {"ops:readyz"}
 
 
-def client_for(user) -> Client:
-    client = Client(HTTP_ACCEPT="text/html,application/json")
-    if user is not None:
-        client.force_login(user)
-    return client
+class RoleClient:
+    """One logged-in client per role, reused across the matrix (a fresh ``Client`` per request rebuilt the
+    middleware each time: WhiteNoise rescans every static file, ~30 ms a request).
 
+    Every request still starts as a fresh client would: only the role's own session cookie (no cookie an
+    earlier answer set, such as messages), and a request that ended the session (a logout) is followed by a
+    new login, so no later request of the role runs as anyone else.
+    """
 
-def request(client: Client, method: str, route: Route):
-    return getattr(client, method)(route.path, data={} if method == "get" else None, follow=False)
+    def __init__(self, user) -> None:
+        self.user = user
+        self.client = Client(HTTP_ACCEPT="text/html,application/json")
+        self.session_key: str | None = None
+        self._log_in()
+
+    def _log_in(self) -> None:
+        self.client.cookies = SimpleCookie()
+        if self.user is not None:
+            self.client.force_login(self.user)
+            self.session_key = self.client.session.session_key
+
+    def _still_logged_in(self) -> bool:
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=self.session_key)
+        return store.get(SESSION_KEY) == str(self.user.pk)
+
+    def request(self, method: str, route: Route):
+        cookies = SimpleCookie()
+        if self.user is not None:
+            cookies[settings.SESSION_COOKIE_NAME] = self.session_key
+        self.client.cookies = cookies
+        response = getattr(self.client, method)(
+            route.path, data={} if method == "get" else None, follow=False
+        )
+        if self.user is not None and not self._still_logged_in():
+            self._log_in()
+        return response
 
 
 def goes_to_login(response) -> bool:
     return response.status_code == 302 and "login" in response.get("Location", "")
+
+
+def test_a_role_client_is_still_the_role_after_a_logout(owner) -> None:
+    client = RoleClient(owner)
+    logout = next(route for route in ROUTES if route.qualified_name == "logout")
+    client.request("post", logout)
+    assert client.client.session.get(SESSION_KEY) == str(owner.pk)
+    assert client.request("get", next(r for r in ROUTES if r.qualified_name == "account")).status_code == 200
 
 
 def test_the_matrix_covers_every_app_and_the_api() -> None:
@@ -60,9 +100,10 @@ def test_the_matrix_covers_every_app_and_the_api() -> None:
 def problems_for(user, check) -> list[str]:
     """Every (route, method) a role requests; ``check`` returns what is wrong with one answer, if anything."""
     found = []
+    client = RoleClient(user)
     for route in ROUTES:
         for method in METHODS:
-            response = request(client_for(user), method, route)
+            response = client.request(method, route)
             failed = response.status_code >= 500
             if response.status_code == 503 and route.qualified_name in MAY_ANSWER_503:
                 failed = False
@@ -112,10 +153,11 @@ def test_staff_gets_no_more_than_a_stranger_outside_the_staff_area(worlds, owner
 
 def test_the_owner_reaches_every_page_without_an_error(worlds, owner) -> None:
     problems = []
+    client = RoleClient(owner)
     for route in ROUTES:
         if route.staff_area:
             continue
-        response = request(client_for(owner), "get", route)
+        response = client.request("get", route)
         failed = response.status_code >= 500 and not (
             response.status_code == 503 and route.qualified_name in MAY_ANSWER_503
         )
@@ -125,6 +167,6 @@ def test_the_owner_reaches_every_page_without_an_error(worlds, owner) -> None:
 
 
 def test_staff_reaches_the_admin_and_staff_pages(worlds, staff) -> None:
-    client = client_for(staff)
+    client = RoleClient(staff).client
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/photos/photo/").status_code == 403  # staff without model permissions

@@ -35,7 +35,8 @@ SCHEMATHESIS_MAX_EXAMPLES = 15
 
 @pytest.fixture(scope="module")
 def api_site(django_db_setup, live_media_root):
-    """daphne serving the site with generous throttles (the fuzzer uploads a lot) and a 20 s wait cap."""
+    """daphne serving the site with generous throttles (the fuzzer uploads a lot), a 20 s wait cap and quick
+    password hashing (site_settings.py)."""
     port = free_port()
     argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "birdsite.asgi:application"]
     env = live_env(
@@ -44,6 +45,7 @@ def api_site(django_db_setup, live_media_root):
         API_UPLOAD_RATE_USER="100000/hour",
         API_UPLOAD_RATE_IP="100000/hour",
         API_TOKEN_RATE_IP="100000/hour",
+        DJANGO_SETTINGS_MODULE="tests.birdsite.api.site_settings",
     )
     web = start("web-api", argv, env)
     web.wait_for(r"Listening on TCP address", timeout=60)
