@@ -61,10 +61,13 @@ def held_out_fingerprint(samples: Iterable[Sample]) -> str:
 
 
 def correction_samples(
-    corrections: Iterable[Correction], samples: Sequence[Sample]
+    corrections: Iterable[Correction], samples: Sequence[Sample], *, new_labels: Iterable[str] = ()
 ) -> tuple[list[Sample], CorrectionReport]:
-    """Training samples for the reviewed photos that may be used, and why the others were not."""
-    known = {s.label for s in samples}
+    """Training samples for the reviewed photos that may be used, and why the others were not.
+
+    ``new_labels``: labels none of the datasets has that may still be learned (a recipe that can add a
+    species from reviewed photos alone, as the iNat backbone's, passes the taxonomy's species)."""
+    known = {s.label for s in samples} | set(new_labels)
     held_out = {_content(s.path) for s in samples if s.split == "test"}
     report = CorrectionReport()
     extra: list[Sample] = []
@@ -145,22 +148,45 @@ def train_with_corrections(
     """``train.train`` on the datasets plus the usable corrections; returns and writes its metrics with
     ``corrections`` (what was used), ``held_out_set`` (fingerprint) and, given ``base_model_dir``,
     ``base_held_out``: the base model scored on the very same held-out photos."""
+    from classifier.backbones.union import read_backbone
     from classifier.train import TrainOptions, train
 
     options = options or TrainOptions()
     samples = dataset_samples(
         data_dirs, catalog, seed=options.seed, valid=options.valid_fraction, test=options.test_fraction
     )
-    extra, report = correction_samples(corrections, samples)
+    inat = base_model_dir is not None and read_backbone(Path(base_model_dir)) == "inat-mnv2"
+    extra, report = correction_samples(corrections, samples, new_labels=_species_keys() if inat else ())
     log.info("retraining with corrections: %s", report.as_dict())
-    result = train(
-        list(data_dirs), Path(out_dir), catalog=catalog, options=options, version=version, extra_samples=extra
-    )
+    if inat:
+        from classifier.training.inat_train import score_held_out as score_inat
+        from classifier.training.inat_train import train_inat
+
+        base_config = json.loads((Path(base_model_dir) / "config.json").read_text())
+        result = train_inat(
+            list(data_dirs), Path(out_dir), catalog=catalog, version=version or Path(out_dir).name,
+            bird_gate=base_config["bird_gate"], seed=options.seed, valid_fraction=options.valid_fraction,
+            test_fraction=options.test_fraction, extra_samples=extra,
+        )  # fmt: skip
+        scorer = score_inat
+    else:
+        result = train(
+            list(data_dirs), Path(out_dir), catalog=catalog, options=options, version=version,
+            extra_samples=extra,
+        )  # fmt: skip
+        scorer = score_held_out
     result["corrections"] = report.as_dict()
     result["held_out_set"] = held_out_fingerprint(samples)
     result["overall"] = overall(result["held_out"])
     if base_model_dir is not None:
-        result["base_held_out"] = score_held_out(Path(base_model_dir), samples)
+        result["base_held_out"] = scorer(Path(base_model_dir), samples)
         result["base_overall"] = overall(result["base_held_out"])
     (Path(out_dir) / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def _species_keys() -> set[str]:
+    """Every species of the taxonomy: what a reviewer may name."""
+    from classifier.taxonomy import taxonomy
+
+    return {key for key, taxon in taxonomy().taxa.items() if taxon.rank == "species"}

@@ -70,16 +70,22 @@ class Classifier:
         with self._lock:
             species, imagenet_logits = self._engine(batch) if len(batch) else _empty(self.config)
             if tta == "always":
-                species = (species + self._engine(batch[:, :, ::-1])[0]) / 2
+                species = (species + self._flipped_species(batch)) / 2
             elif tta == "unsure" and len(batch):
                 first = metrics.softmax(species, self.config.temperature).max(axis=1)
                 unsure = np.flatnonzero(first < TTA_UNSURE_BELOW)
                 if len(unsure):
                     species = species.copy()
-                    species[unsure] = (species[unsure] + self._engine(batch[unsure][:, :, ::-1])[0]) / 2
+                    species[unsure] = (species[unsure] + self._flipped_species(batch[unsure])) / 2
         probs = self._calibrate(species)  # per-group temperatures (model card)
         bird_scores = metrics.softmax(imagenet_logits)[:, list(self.config.bird_classes)].sum(axis=1)
         return species, probs, bird_scores
+
+    def _flipped_species(self, batch: np.ndarray) -> np.ndarray:
+        """Species logits of the mirrored images; an engine that can skip its bird-gate outputs does."""
+        flipped = batch[:, :, ::-1]
+        only = getattr(self._engine, "species", None)
+        return only(flipped) if callable(only) else self._engine(flipped)[0]
 
     def predict(
         self,

@@ -162,6 +162,9 @@ class ClassificationWaitSerializer(serializers.Serializer):
 
 class PredictionSerializer(serializers.ModelSerializer):
     ebird_code = serializers.SerializerMethodField()
+    learned_from = serializers.SerializerMethodField(
+        help_text='What the model learned it from: "4 photos", "many iNaturalist photos"; null if unknown.'
+    )
     # The site's one formatter (birdsite/confidence.py): the same words and numbers as the pages.
     confidence_text = serializers.SerializerMethodField(help_text='"91 %", never "100 %" or "0 %".')
     confidence_words = serializers.SerializerMethodField(help_text='"very likely", "possible", …')
@@ -182,10 +185,14 @@ class PredictionSerializer(serializers.ModelSerializer):
             "taxon_rank",
             "wikipedia_url",
             "ebird_code",
+            "learned_from",
         ]
 
     def get_ebird_code(self, prediction: Prediction) -> str | None:
         return prediction.ebird_code or None
+
+    def get_learned_from(self, prediction: Prediction) -> str | None:
+        return prediction.learned_from or None
 
     def get_confidence_text(self, prediction: Prediction) -> str:
         return confidence.confidence_text(prediction.confidence)

@@ -27,7 +27,10 @@ class InatEngine:
         self.gate = HeatMapNet("litert", threads=threads)
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pooled, inat_logits = self.net(batch)
-        species = self.head.logits(pooled, inat_logits)
         imagenet = np.stack([self.gate(image).mean(axis=(0, 1)) for image in batch]) if len(batch) else None
-        return species, imagenet if imagenet is not None else np.empty((0, 1000))
+        return self.species(batch), imagenet if imagenet is not None else np.empty((0, 1000))
+
+    def species(self, batch: np.ndarray) -> np.ndarray:
+        """Species logits alone: what a flipped second look needs (its bird score is never read)."""
+        pooled, inat_logits = self.net(batch)
+        return self.head.logits(pooled, inat_logits)

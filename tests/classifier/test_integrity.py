@@ -31,6 +31,14 @@ def truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
+def random_patch(path: Path) -> None:
+    """64 KiB of random bytes in the middle, as the outside probe wrote them."""
+    data = bytearray(path.read_bytes())
+    at = len(data) // 2
+    data[at : at + 65536] = os.urandom(65536)
+    path.write_bytes(bytes(data))
+
+
 # --- the cache rules, without a model ---------------------------------------------------------
 
 
@@ -160,7 +168,9 @@ def private_cache(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("damage", [truncate, flip_a_bit], ids=["truncated", "bit-flipped"])
+@pytest.mark.parametrize(
+    "damage", [truncate, flip_a_bit, random_patch], ids=["truncated", "bit-flipped", "64-KiB-random"]
+)
 def test_a_damaged_litert_file_in_the_cache_is_converted_again_and_answers_right(
     private_cache, bird_photo, damage
 ):

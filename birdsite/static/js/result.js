@@ -36,6 +36,13 @@
     return el("span", { className: "badge rank", "data-rank-badge": "", text: p.taxon_rank });
   }
 
+  /* How much the model has seen of it: a species learned from 4 photos deserves less trust than one
+     learned from many iNaturalist photos, whatever the confidence says. */
+  function learnedFrom(p) {
+    if (!p.learned_from) return null;
+    return el("span", { className: "learned", "data-learned-from": "", text: " · learned from " + p.learned_from });
+  }
+
   function topList(predictions) {
     var list = el("ol", { className: "top5", "data-top5": "" });
     predictions.forEach(function (p) {
@@ -45,6 +52,7 @@
           rankBadge(p),
           el("span", { className: "taxon" }, [
             el("em", { text: p.scientific_name }), document.createTextNode(" · " + (p.taxon_rank || "species")),
+            learnedFrom(p),
           ]),
         ]),
         bar(p),
@@ -121,7 +129,7 @@
       root.appendChild(el("p", { className: "eyebrow", text: "Most likely" + rank }));
       root.appendChild(el(heading, { className: "species", "data-species": "", text: top.common_name }, [rankBadge(top)]));
       root.appendChild(el("p", { className: "sci" }, [el("em", { text: top.scientific_name }),
-        document.createTextNode(" · " + (top.taxon_rank || "species"))]));
+        document.createTextNode(" · " + (top.taxon_rank || "species")), learnedFrom(top)]));
       root.appendChild(el("p", { className: "confidence" }, [
         el("strong", { "data-confidence": "", text: confText(top) }),
         document.createTextNode(" confident · " + top.confidence_words + " · "),
