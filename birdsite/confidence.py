@@ -8,6 +8,7 @@ its badge and its words never disagree. The rank comes from the catalog key: hig
 
 from __future__ import annotations
 
+import math
 from typing import Any, TypedDict
 
 from django.conf import settings
@@ -24,9 +25,14 @@ class Described(TypedDict):
     taxon_rank: str
 
 
+def _missing(value: float | None) -> bool:
+    # NaN or infinity (a damaged model's answer) reads as no value, never as a page that fails.
+    return value is None or not math.isfinite(value)
+
+
 def confidence_text(value: float | None) -> str:
     """``0.912`` -> "91 %"; never "100 %" or "0 %"; "" when there is no value."""
-    if value is None:
+    if _missing(value):
         return ""
     percent = value * 100
     if percent >= 99.5:
@@ -41,12 +47,12 @@ def threshold() -> float:
 
 
 def is_low(value: float | None, *, below: float | None = None) -> bool:
-    return value is not None and value < (threshold() if below is None else below)
+    return value is not None and math.isfinite(value) and value < (threshold() if below is None else below)
 
 
 def confidence_words(value: float | None, *, below: float | None = None) -> str:
     """A few words a birder reads at a glance; "low" always means under the "Not sure" threshold."""
-    if value is None:
+    if _missing(value):
         return ""
     if is_low(value, below=below):
         return "possible" if value >= 0.2 else "unlikely"

@@ -7,8 +7,10 @@ A ``NAME_FILE`` variable, when set, is read instead of ``NAME`` (Docker/Kubernet
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, MutableMapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -69,14 +71,28 @@ def env_int(
     return number
 
 
-def env_float(name: str, default: float, environ: Mapping[str, str] | None = None) -> float:
+def env_float(
+    name: str,
+    default: float,
+    environ: Mapping[str, str] | None = None,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float:
     value = _raw(name, environ)
     if value is None or value.strip() == "":
         return default
     try:
-        return float(value)
+        number = float(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={value!r} is not a number") from exc
+    if (minimum is not None or maximum is not None) and math.isnan(number):  # NaN passes every comparison
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number")
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} is below the minimum of {minimum}")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name}={number} is above the maximum of {maximum}")
+    return number
 
 
 def env_choice(
@@ -97,6 +113,14 @@ def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = 
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str, environ: Mapping[str, str] | None = None) -> list[IPv4Network | IPv6Network]:
+    """Comma-separated addresses or networks (``10.0.0.0/24,::1``); none when unset."""
+    try:
+        return [ip_network(item, strict=False) for item in env_list(name, [], environ)]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from exc
 
 
 def parse_dotenv(text: str) -> dict[str, str]:

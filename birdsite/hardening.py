@@ -7,7 +7,8 @@
 - ``handler400``: a ``SuspiciousOperation`` raised outside a DRF view (an over-limit or malformed body
   read by a middleware, a bad Host) answers ``/api/`` callers with the API's JSON error shape.
 
-API paths answer ``{"code", "message"[, "details"]}`` (docs/api.md); web pages a short text.
+API paths answer ``{"code", "message"[, "details"]}`` (docs/api.md); web pages a short text. Every API
+answer that does not say otherwise is ``Cache-Control: private, no-store``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.views import defaults
 
 from birdsite.errors import Refused, http_status
@@ -94,8 +96,13 @@ class HardeningMiddleware:
         refusal = request_refusal(request)
         if refusal is not None:
             log.warning("refused %s %r: %s", request.method, request.path_info[:200], refusal.code)
-            return refusal_response(request, refusal)
-        return self.get_response(request)
+            response = refusal_response(request, refusal)
+        else:
+            response = self.get_response(request)
+        if _is_api(request) and not response.has_header("Cache-Control"):
+            # An API answer is one user's data (or says who is signed in): no shared or disk cache keeps it.
+            patch_cache_control(response, private=True, no_store=True)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, Refused):

@@ -8,8 +8,10 @@ and the client may simply send it again.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
+from django.core.exceptions import DisallowedHost
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -39,26 +41,43 @@ class DatabaseUnavailableMiddleware:
 
 # Scripts only from this site's files: no inline script, no eval, no third-party host. Styles allow inline
 # attributes (the staff charts' SVG and progress bars set widths); the photo views send their own, stricter
-# policy, which is kept. ``connect-src`` names the WebSocket of this same host (CSP2 browsers need it said).
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob:",
-        "connect-src 'self' ws: wss:",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+# policy, which is kept. ``connect-src`` is filled in per request (:func:`content_security_policy`).
+_DIRECTIVES = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "connect-src {connect}",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+]
+# What a CSP host-source can say: a name or IPv4 address, and a port (an IPv6 literal it cannot).
+_HOST_SOURCE = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def content_security_policy(host: str) -> str:
+    """The page policy for a page served as ``host``: its WebSocket (``/ws/jobs/``) may go to that host
+    only. CSP3 browsers read ws/wss of the same host into 'self'; CSP2 ones need it said, and a bare
+    ``ws: wss:`` would let a script injected into a page send what it read to any host."""
+    connect = "'self'"
+    if _HOST_SOURCE.fullmatch(host):
+        connect += f" ws://{host} wss://{host}"
+    return "; ".join(_DIRECTIVES).format(connect=connect)
+
+
+def _host(request: HttpRequest) -> str:
+    try:
+        return request.get_host()
+    except DisallowedHost:  # its own 400 follows; the policy then needs no host
+        return ""
 
 
 class ContentSecurityPolicyMiddleware:
-    """Every HTML page gets ``CONTENT_SECURITY_POLICY`` unless its view set a policy of its own."""
+    """Every HTML page gets :func:`content_security_policy` unless its view set a policy of its own."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -67,5 +86,5 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         html = response.get("Content-Type", "").startswith("text/html")
         if html and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            response["Content-Security-Policy"] = content_security_policy(_host(request))
         return response

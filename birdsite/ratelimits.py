@@ -1,9 +1,12 @@
-"""Rate limits shared by every process: fixed-window counters in Django's default cache.
+"""Rate limits shared by every process: sliding windows (:class:`Window`) kept in Django's default cache.
 
-The cache is Redis when ``REDIS_URL`` is set, else the database cache (settings.CACHES), so every web
-process counts into the same window. The client is the address the trusted proxies saw
-(:func:`client_address`); without ``TRUSTED_PROXIES`` it is the socket's address. A cache that is down
-never blocks anybody: throttles are a brake on abuse, not a reason to stop serving.
+The cache is Redis when ``REDIS_URL`` is set, else the database cache (settings.CACHES, with an exact
+``incr``: birdsite/db_cache.py), so every web process counts into the same window, and a limit holds
+exactly however many of them count at once (:func:`_charge`). A refused request counts nothing, so its
+``retry_after`` is the time until one more fits, never longer than the window. The client is the
+address the trusted proxies saw (:func:`client_address`); without ``TRUSTED_PROXIES`` it is the socket's
+address. A cache that is down never blocks anybody: throttles are a brake on abuse, not a reason to stop
+serving (a busy SQLite file is not down: its writers wait their turn, birdsite/sqlite.py).
 
 Uploads (the photo form, the batch page and the API) all pass through :func:`upload_hit`, so one
 budget holds whichever way the photos arrive. Two budgets: upload *requests* (a photo, a new batch) and
@@ -18,7 +21,7 @@ import math
 import time
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import wraps
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
@@ -32,11 +35,11 @@ from birdsite.errors import Refused
 
 log = logging.getLogger(__name__)
 _PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-UPLOAD_MESSAGE = "Too many uploads for now. Please wait a while and try again."
+UPLOAD_MESSAGE = "Too many uploads for now. Try again in {wait}."
 
 
 class Throttled(Refused):
-    """Too many requests of one kind; ``retry_after`` seconds until the window ends."""
+    """Too many requests of one kind; ``retry_after`` seconds until one more fits."""
 
     default_code = "throttled"
 
@@ -90,72 +93,150 @@ def client_address(request: HttpRequest) -> str:
     return str(client)
 
 
+clock = time.time  # the throttles' time; tests set it
+
+
 def _now(now: float | None) -> float:
-    return time.time() if now is None else now
+    return clock() if now is None else now
 
 
 @dataclass(frozen=True)
 class Window:
     """A sliding window estimated from two fixed ones: this window's count plus the previous window's,
-    weighted by the share of it the sliding period still covers (no reset to zero at a boundary)."""
+    weighted by the share of it the sliding period still covers (no reset to zero at a boundary).
+
+    Each fixed window also keeps when its last request came. Once the sliding period has moved past it,
+    the previous window's requests are all older than the period and count no more, so no wait is ever
+    longer than the period the budget is counted over.
+    """
 
     current: int
     previous: int
     fraction: float  # of the current fixed window already gone
     period: int
+    previous_last: float = 1.0  # when the previous window's last request came, as a fraction of it
+    current_last: float | None = None  # the same in this window (None: now)
+
+    def _weight(self, fraction: float) -> float:
+        return 0.0 if fraction >= self.previous_last else 1 - fraction
 
     @property
     def estimate(self) -> float:
-        return self.current + self.previous * (1 - self.fraction)
+        return self.current + self.previous * self._weight(self.fraction)
 
-    def seconds_until_under(self, limit: int) -> int:
+    def seconds_until_under(self, limit: float) -> int:
         """How long until the estimate is back at ``limit`` or below (no new requests meanwhile)."""
+        limit = max(0.0, limit)
         left = (1 - self.fraction) * self.period
-        if self.current > limit:  # next window: current becomes previous and must decay to the limit
-            wait = left + self.period * (1 - limit / self.current)
+        if self.current > limit:  # next window, where this one is the previous: it decays, or has all gone
+            last = self.fraction if self.current_last is None else self.current_last
+            wait = left + min(1 - limit / self.current, last) * self.period
         elif self.previous:
-            wait = ((1 - (limit - self.current) / self.previous) - self.fraction) * self.period
+            decayed = max(self.fraction, 1 - (limit - self.current) / self.previous)
+            wait = (min(decayed, self.previous_last) - self.fraction) * self.period
         else:
             wait = 0
         return max(1, math.ceil(wait))
 
 
+def _fraction(moment: float, window: int, period: int) -> float:
+    """How far into fixed window number ``window`` ``moment`` is (0 at its start, 1 at its end)."""
+    return (moment - window * period) / period
+
+
 def _keys(key: str, period: int, now: float) -> tuple[str, str, float, int]:
     number = int(now // period)
-    fraction = (now % period) / period
+    fraction = _fraction(now, number, period)
     # Kept through the next window too, where it is the "previous" one.
     timeout = math.ceil((1 - fraction) * period) + period + 1
     return f"rate:{key}:{number}", f"rate:{key}:{number - 1}", fraction, timeout
 
 
-def _increment(key: str, timeout: int) -> int:
-    if cache.add(key, 1, timeout=timeout):
-        return 1
-    try:
-        total = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
-        return 1
-    # incr keeps the expiry in Redis; the database cache's incr resets it to the default timeout.
-    cache.touch(key, timeout)
-    return total
+def _add(key: str, amount: int, timeout: int) -> int:
+    """Add ``amount`` to the counter ``key`` in one atomic step of the cache (a new counter lives
+    ``timeout`` seconds); the new total. A negative ``amount`` gives back what a refusal counted."""
+    for _ in range(3):
+        if amount > 0 and cache.add(key, amount, timeout=timeout):
+            return amount
+        try:
+            return cache.incr(key, amount)  # keeps the expiry (Redis, birdsite/db_cache.py)
+        except ValueError:  # gone since (it expired): nothing to give back, or start it again
+            if amount <= 0:
+                return 0
+    raise RuntimeError(f"the cache neither adds nor increments {key}")
+
+
+def _read(key: str, period: int, now: float, *, current: int | None = None) -> Window:
+    current_key, previous_key, fraction, _ = _keys(key, period, now)
+    names = [current_key, previous_key, f"{current_key}:last", f"{previous_key}:last"]
+    got = cache.get_many(names)
+    number = int(now // period)
+    current_last, previous_last = got.get(names[2]), got.get(names[3])
+    return Window(
+        current=int(got.get(current_key, 0)) if current is None else current,
+        previous=int(got.get(previous_key, 0)),
+        fraction=fraction,
+        period=period,
+        previous_last=1.0 if previous_last is None else _fraction(previous_last, number - 1, period),
+        current_last=None if current_last is None else _fraction(current_last, number, period),
+    )
+
+
+def _counted(current_key: str, now: float, timeout: int) -> None:
+    cache.set(f"{current_key}:last", now, timeout=timeout)
 
 
 def window(*, key: str, period: int, add: bool = False, now: float | None = None) -> Window:
     """The sliding window of ``key`` (after counting one more when ``add``); raises if the cache is down."""
-    current_key, previous_key, fraction, timeout = _keys(key, period, _now(now))
-    current = _increment(current_key, timeout) if add else int(cache.get(current_key, 0))
-    return Window(current, int(cache.get(previous_key, 0)), fraction, period)
+    at = _now(now)
+    if not add:
+        return _read(key, period, at)
+    current_key, _, _, timeout = _keys(key, period, at)
+    total = _add(current_key, 1, timeout)
+    _counted(current_key, at, timeout)
+    return _read(key, period, at, current=total)
+
+
+def _charge(charges: list[tuple[str, Rate, int]], now: float | None) -> int | None:
+    """Count each charge's amount under its key unless one of them would go over its rate: then count
+    none of them and return the seconds until they all fit, else None. A refusal costs nothing.
+
+    Exact with any number of processes at once: each amount is added in one atomic step and judged by
+    the total that step returned; one that went over is given back. So the counters are never below
+    what was admitted, and what was admitted never passes a limit.
+    """
+    at = _now(now)
+    counted: list[tuple[str, int, int]] = []
+    waits: list[int] = []
+    try:
+        for key, rate, amount in charges:
+            current_key, _, _, timeout = _keys(key, rate.period, at)
+            if waits:  # refused already: only how long this one would wait
+                seen = _read(key, rate.period, at)
+            else:
+                total = _add(current_key, amount, timeout)
+                counted.append((current_key, amount, timeout))
+                seen = _read(key, rate.period, at, current=total - amount)
+            if seen.estimate + amount > rate.count:
+                # Past the limit the count holds others' refusals not given back yet: what was admitted
+                # is at most the limit, and only that has to age out of the window.
+                admitted = replace(seen, current=min(seen.current, rate.count))
+                waits.append(admitted.seconds_until_under(rate.count - amount))
+        if waits:
+            for current_key, amount, timeout in counted:
+                _add(current_key, -amount, timeout)
+            return max(waits)
+        for current_key, _, timeout in counted:
+            _counted(current_key, at, timeout)
+    except Exception:
+        log.warning("rate limit %s: cache unavailable, not limiting", [c[0] for c in charges], exc_info=True)
+    return None
 
 
 def hit(*, key: str, rate: Rate, now: float | None = None) -> int | None:
-    """Count one request under ``key``; the seconds to wait when that makes it over ``rate``, else None."""
-    try:
-        counted = window(key=key, period=rate.period, add=True, now=now)
-    except Exception:
-        log.warning("rate limit %s: cache unavailable, not limiting", key, exc_info=True)
-        return None
-    return counted.seconds_until_under(rate.count) if counted.estimate > rate.count else None
+    """Count one request under ``key`` unless that makes it over ``rate``: then count nothing and return
+    the seconds until one more fits (a refused request does not push that further out), else None."""
+    return _charge([(key, rate, 1)], now)
 
 
 def block(*, key: str, seconds: int, now: float | None = None) -> None:
@@ -179,39 +260,39 @@ def blocked_for(*, key: str, now: float | None = None) -> int | None:
 
 def forget(*, key: str, period: int, now: float | None = None) -> None:
     current_key, previous_key, _, _ = _keys(key, period, _now(now))
+    names = [current_key, previous_key, f"{current_key}:last", f"{previous_key}:last", f"rate:{key}:blocked"]
     try:
-        cache.delete_many([current_key, previous_key, f"rate:{key}:blocked"])
+        cache.delete_many(names)
     except Exception:
         log.warning("rate limit %s: cache unavailable, not reset", key, exc_info=True)
 
 
 def take(*, key: str, rate: Rate, amount: int, now: float | None = None) -> int | None:
     """Count ``amount`` under ``key`` unless that would go over ``rate``: then count nothing and return
-    the seconds until the window has room again. Unlike :func:`hit`, a refusal costs nothing, so a batch
-    refused near the end of the budget does not also use up what is left of it."""
-    return take_all(budgets=[(key, rate)], amount=amount, now=now)
+    the seconds until the window has room again. A refusal costs nothing, so a batch refused near the
+    end of the budget does not also use up what is left of it."""
+    return _charge([(key, rate, amount)], now)
 
 
 def take_all(*, budgets: list[tuple[str, Rate]], amount: int, now: float | None = None) -> int | None:
     """:func:`take` on several budgets at once: ``amount`` is counted under every key only if it fits in
     every one, so one refusal charges none of them (a user's refused batch must not use up the budget
     of everyone behind the same address)."""
-    try:
-        waits = []
-        for key, rate in budgets:
-            seen = window(key=key, period=rate.period, now=now)
-            if seen.estimate + amount > rate.count:
-                waits.append(seen.seconds_until_under(max(0, rate.count - amount)))
-        if waits:
-            return max(waits)
-        for key, rate in budgets:
-            current_key, _, _, timeout = _keys(key, rate.period, _now(now))
-            if not cache.add(current_key, amount, timeout=timeout):
-                cache.incr(current_key, amount)
-                cache.touch(current_key, timeout)
-    except Exception:
-        log.warning("rate limit %s: cache unavailable, not limiting", budgets, exc_info=True)
-    return None
+    return _charge([(key, rate, amount) for key, rate in budgets], now)
+
+
+def wait_in_words(seconds: int) -> str:
+    """A ``retry_after`` as people say it: "40 seconds", "12 minutes", "1 hour and 5 minutes"."""
+
+    def count(n: int, unit: str) -> str:
+        return f"{n} {unit}{'' if n == 1 else 's'}"
+
+    if seconds < 60:
+        return count(max(1, seconds), "second")
+    hours, minutes = divmod(math.ceil(seconds / 60), 60)
+    if not hours:
+        return count(minutes, "minute")
+    return count(hours, "hour") + (f" and {count(minutes, 'minute')}" if minutes else "")
 
 
 def _zip_members(upload: UploadedFile) -> int:
@@ -239,7 +320,9 @@ def _request_files(request: Any) -> list[tuple[str, UploadedFile]]:
     return [(field, f) for field, group in request.FILES.lists() for f in group]
 
 
-def upload_hit(*, user_id: int, address: str, photos: int = 1, new_request: bool = True) -> None:
+def upload_hit(
+    *, user_id: int, address: str, photos: int = 1, new_request: bool = True, now: float | None = None
+) -> None:
     """An upload by ``user_id`` from ``address``: ``photos`` photos, and one request unless ``new_request``
     is False (a further group of files of a batch already counted).
 
@@ -248,19 +331,18 @@ def upload_hit(*, user_id: int, address: str, photos: int = 1, new_request: bool
     ``API_UPLOAD_PHOTO_RATE_IP``). The web form, the batch page and the API share these counters.
     """
     rates = settings.API_THROTTLE_RATES
-    waits: list[int | None] = []
-    if new_request:
-        waits.append(hit(key=f"upload:user:{user_id}", rate=Rate.parse(rates["upload_user"])))
-        waits.append(hit(key=f"upload:addr:{address}", rate=Rate.parse(rates["upload_ip"])))
-    if not any(waits):  # a request already refused takes no photos
-        budgets = [
-            (f"upload-photos:user:{user_id}", Rate.parse(rates["upload_photos_user"])),
-            (f"upload-photos:addr:{address}", Rate.parse(rates["upload_photos_ip"])),
+    charges = [
+        (f"upload-photos:user:{user_id}", Rate.parse(rates["upload_photos_user"]), photos),
+        (f"upload-photos:addr:{address}", Rate.parse(rates["upload_photos_ip"]), photos),
+    ]
+    if new_request:  # all or nothing: a request refused for its photos is not counted either
+        charges[:0] = [
+            (f"upload:user:{user_id}", Rate.parse(rates["upload_user"]), 1),
+            (f"upload:addr:{address}", Rate.parse(rates["upload_ip"]), 1),
         ]
-        waits.append(take_all(budgets=budgets, amount=photos))
-    wait = max((w for w in waits if w is not None), default=None)
+    wait = _charge(charges, now)
     if wait is not None:
-        raise Throttled(UPLOAD_MESSAGE, retry_after=wait)
+        raise Throttled(UPLOAD_MESSAGE.format(wait=wait_in_words(wait)), retry_after=wait)
 
 
 def request_upload_hit(request: Any, *, new_request: bool = True) -> None:

@@ -8,18 +8,19 @@ PostgreSQL, Redis as the broker and channels_redis. See README.md for the full t
 from __future__ import annotations
 
 import secrets
-from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from birdsite import sqlite
 from birdsite.env import (
     env_bool,
     env_choice,
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_optional,
     env_rate,
     env_str,
@@ -55,8 +56,7 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
-SESSION_COOKIE_SECURE = SECURE_COOKIES
-CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -66,20 +66,18 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # true only behind a proxy that sets X-Forwarded-Proto itself (and strips it from clients).
-if env_bool("SECURE_PROXY_SSL_HEADER", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+_PROXY_SSL = env_bool("SECURE_PROXY_SSL_HEADER", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _PROXY_SSL else None
 SESSION_COOKIE_HTTPONLY = True
-# Failed logins per address and per username in the window before "too many attempts" (accounts/throttling).
+# Failed logins per username, and per address (more: users share one), before "too many attempts".
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LOGIN_FAILURE_ADDRESS_LIMIT = env_int("LOGIN_FAILURE_ADDRESS_LIMIT", 50, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 # Every login (page, admin, API token) goes through the throttled backend (birdsite/accounts/backends.py).
 AUTHENTICATION_BACKENDS = ["birdsite.accounts.backends.ThrottledModelBackend"]
 # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; throttles count per
 # client address (birdsite/ratelimits.py). Empty: the socket's address is the client.
-try:
-    TRUSTED_PROXIES = [ip_network(n, strict=False) for n in env_list("TRUSTED_PROXIES", [])]
-except ValueError as exc:
-    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "daphne",
@@ -144,6 +142,10 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0),
     )
 }
+# How long a SQLite writer waits for another's write lock (database and broker file; birdsite/sqlite.py).
+SQLITE_TIMEOUT_SECONDS = env_float("SQLITE_TIMEOUT_SECONDS", 30.0, minimum=0.1, maximum=3600)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = sqlite.database_options(timeout=SQLITE_TIMEOUT_SECONDS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -193,6 +195,7 @@ BATCH_ZIP_MAX_BYTES = env_int("BATCH_ZIP_MAX_BYTES", 4 * 1024**3, minimum=1)
 BATCH_ZIP_MAX_RATIO = env_int("BATCH_ZIP_MAX_RATIO", 50, minimum=1)
 # The archive file itself (photos barely compress, so about the uncompressed limit).
 BATCH_ZIP_MAX_ARCHIVE_BYTES = env_int("BATCH_ZIP_MAX_ARCHIVE_BYTES", 4 * 1024**3, minimum=1)
+BATCH_ZIP_MAX_PIXELS = env_int("BATCH_ZIP_MAX_PIXELS", 1_000_000_000, minimum=1)  # as decoded, all members
 
 # --- REST API (/api/v1/, birdsite/api) -----------------------------------------------------------
 # Throttle rates are "N/second|minute|hour|day"; uploads count per user and per client IP, requests and
@@ -203,6 +206,7 @@ API_THROTTLE_RATES = {
     "upload_photos_user": env_rate("API_UPLOAD_PHOTO_RATE_USER", "6000/hour"),
     "upload_photos_ip": env_rate("API_UPLOAD_PHOTO_RATE_IP", "12000/hour"),
     "token_ip": env_rate("API_TOKEN_RATE_IP", "20/hour"),
+    "signup_ip": env_rate("SIGNUP_RATE_IP", "10/hour"),  # new accounts per client address
 }
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20, minimum=1)
 # ?wait=N on a classification holds the answer at most this long; at most this many at once.
@@ -249,16 +253,11 @@ SPECTACULAR_SETTINGS = {
 # --- Redis, Celery, Channels ---------------------------------------------------------------------
 REDIS_URL = env_optional("REDIS_URL")
 # Throttle counters (birdsite/ratelimits.py) must be shared by every process: Redis, else the database
-# (`manage.py createcachetable`, which `make run` does).
-_CACHE_PREFIX = env_str("CACHE_PREFIX", "birdsite")
-_CACHE = ("redis.RedisCache", REDIS_URL) if REDIS_URL else ("db.DatabaseCache", "birdsite_cache")
-CACHES = {
-    "default": {
-        "BACKEND": f"django.core.cache.backends.{_CACHE[0]}",
-        "LOCATION": _CACHE[1],
-        "KEY_PREFIX": _CACHE_PREFIX,
-    }
-}
+# (`manage.py createcachetable`, which `make run` does) through a cache whose incr is exact.
+_CACHE = ("django.core.cache.backends.redis.RedisCache", REDIS_URL)
+_CACHE = _CACHE if REDIS_URL else ("birdsite.db_cache.DatabaseCache", "birdsite_cache")
+_PREFIX = env_str("CACHE_PREFIX", "birdsite")
+CACHES = {"default": {"BACKEND": _CACHE[0], "LOCATION": _CACHE[1], "KEY_PREFIX": _PREFIX}}
 
 CELERY_BROKER_URL = (
     env_optional("CELERY_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"
@@ -292,9 +291,7 @@ if RETRAIN_QUEUE == CELERY_TASK_DEFAULT_QUEUE:
 CELERY_TASK_ROUTES = (*CELERY_TASK_ROUTES, {"workers.retrain": {"queue": RETRAIN_QUEUE}})
 # With no broker configured: a SQLite file, through workers/embedded_broker.py, which workers poll every
 # CELERY_BROKER_POLL_SECONDS (kombu's 1 s made one upload take a second).
-CELERY_BROKER_POLL_SECONDS = env_float("CELERY_BROKER_POLL_SECONDS", 0.01)
-if not 0.001 <= CELERY_BROKER_POLL_SECONDS <= 10:
-    raise ImproperlyConfigured(f"CELERY_BROKER_POLL_SECONDS={CELERY_BROKER_POLL_SECONDS}: use 0.001 to 10")
+CELERY_BROKER_POLL_SECONDS = env_float("CELERY_BROKER_POLL_SECONDS", 0.01, minimum=0.001, maximum=10)
 if CELERY_BROKER_URL.startswith("sqla+sqlite:") and not (env_optional("CELERY_BROKER_URL") or REDIS_URL):
     CELERY_BROKER_URL = CELERY_BROKER_URL.removeprefix("sqla+")
     CELERY_BROKER_TRANSPORT = "workers.embedded_broker:Transport"
@@ -327,15 +324,17 @@ MODEL_PRELOAD = env_bool("MODEL_PRELOAD", True)
 # A claim holds a lease that its worker renews every JOB_LEASE_RENEW_SECONDS while it works; a job whose
 # lease ran out (its worker died) may be claimed again. Rows claimed before leases existed fall back to
 # JOB_STALE_SECONDS since their claim.
-JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 20, minimum=5)
-JOB_LEASE_RENEW_SECONDS = env_float("JOB_LEASE_RENEW_SECONDS", 5.0)
+# 15 s renewed every 3 s: four renewals in a row may fail before a healthy job loses its lease.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 15, minimum=5)
+JOB_LEASE_RENEW_SECONDS = env_float("JOB_LEASE_RENEW_SECONDS", 3.0)
 if not 0 < JOB_LEASE_RENEW_SECONDS < JOB_LEASE_SECONDS:
     raise ImproperlyConfigured("JOB_LEASE_RENEW_SECONDS must be above 0 and below JOB_LEASE_SECONDS")
 JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 600, minimum=10)
 # The sweeper (`celery beat` → workers.sweep, every SWEEP_INTERVAL_SECONDS): expired leases go back to
 # PENDING; PENDING jobs older than SWEEP_PENDING_SECONDS are sent again while the queues are empty (their
 # message never reached the broker, or it lost them), and older than SWEEP_PENDING_MAX_SECONDS in any case.
-SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 60.0)
+# Every 5 s: a dead worker's jobs come back within JOB_LEASE_SECONDS + this, 20 s (a sweep: a few queries).
+SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 5.0)
 SWEEP_PENDING_SECONDS = env_float("SWEEP_PENDING_SECONDS", 60.0)
 SWEEP_PENDING_MAX_SECONDS = env_float("SWEEP_PENDING_MAX_SECONDS", 3600.0)
 _EVERY = SWEEP_INTERVAL_SECONDS
@@ -368,10 +367,7 @@ WORKER_HEARTBEAT_STALE_SECONDS = env_float("WORKER_HEARTBEAT_STALE_SECONDS", 60.
 WORKER_HEARTBEAT_FILE = Path(env_str("WORKER_HEARTBEAT_FILE", str(VAR_DIR / "worker-heartbeat")))
 # /metrics answers a request with "Authorization: Bearer <METRICS_TOKEN>", or one from these networks.
 METRICS_TOKEN = env_optional("METRICS_TOKEN")
-try:
-    METRICS_ALLOWED_NETWORKS = [ip_network(n, strict=False) for n in env_list("METRICS_ALLOWED_NETWORKS", [])]
-except ValueError as exc:
-    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
 # Originals older than this many days are replaced by their thumbnail (0: keep forever), and/or only the
 # best N photos of each species per user keep theirs (0: no limit). `manage.py retention --apply`.

@@ -1,13 +1,14 @@
 """Worker liveness without ``celery inspect ping``: each worker process beats in a thread.
 
 Every ``WORKER_HEARTBEAT_SECONDS`` a beat upserts the process's ``WorkerHeartbeat`` row (hostname, pid,
-queues, loaded model version), which the web side reads for /readyz, /metrics and the System page; the
-worker's main process also rewrites ``WORKER_HEARTBEAT_FILE`` (JSON, and its mtime), which the
-docker-compose healthcheck reads (``python -m birdsite.ops.probe worker``).
+queues, loaded model version, whether it takes jobs and if not why), which the web side reads for /readyz,
+/metrics and the System page; the worker's main process also rewrites ``WORKER_HEARTBEAT_FILE`` (JSON, and
+its mtime), which the docker-compose healthcheck reads (``python -m birdsite.ops.probe worker``).
 
 A thread and not the consumer's event loop, so a worker busy for hours (a retraining on the solo pool) still
 counts as alive; a process that is truly gone stops beating. With prefork, the parent (consumer, no model)
-and each child (the model) have a row each; the solo pool has one process and one row.
+and each child (the model) have a row each; the solo pool has one process and one row. The parent's beat
+also reads its children's rows: one that cannot serve stops the parent consuming (``workers.gate``).
 """
 
 from __future__ import annotations
@@ -29,20 +30,14 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from workers import gate, model
+
 log = logging.getLogger(__name__)
 
 # The Celery node name, from the worker_ready / worker_process_init signals.
 _identity: dict[str, Any] = {"hostname": ""}
 _beaters: dict[int, Beater] = {}
 _lock = threading.Lock()
-
-
-def loaded_model_version() -> str:
-    """The version this process serves, "" until its model is loaded."""
-    from workers import model
-
-    loaded = getattr(model, "_classifier", None)
-    return str(getattr(loaded, "model_version", "") or "")
 
 
 def consumed_queues() -> list[str]:
@@ -52,13 +47,18 @@ def consumed_queues() -> list[str]:
     return sorted(app.amqp.queues.consume_from or [settings.CELERY_TASK_DEFAULT_QUEUE])
 
 
-def _follow_the_registry() -> None:
-    """A process that already serves a model picks up a promotion at its next beat, not at its next job:
-    readiness compares the loaded version with the active one, and an idle worker gets no job."""
-    from workers import model
+def _pool_reasons() -> list[str]:
+    """Why pool processes of this worker cannot serve, from their rows (a prefork parent; else none)."""
+    pids = gate.pool_pids()
+    if not pids:
+        return []
+    from birdsite.ops.health import processes_not_ready
 
-    if getattr(model, "_classifier", None) is not None and not getattr(model, "_pinned", False):
-        model.get_classifier()
+    try:
+        return processes_not_ready(hostname=_identity["hostname"], pids=pids)
+    except Exception as exc:  # the database is away: the next beat asks again
+        log.warning("heartbeat: could not read the pool's beats: %s", exc)
+        return []
 
 
 class Beater:
@@ -67,6 +67,7 @@ class Beater:
         self.writes_file = writes_file
         self.started_at = timezone.now()
         self.stopped = threading.Event()
+        self.woken = threading.Event()
         self.thread = threading.Thread(target=self._run, name="worker-heartbeat", daemon=True)
 
     def start(self) -> None:
@@ -74,28 +75,38 @@ class Beater:
 
     def stop(self) -> None:
         self.stopped.set()
+        self.woken.set()
+
+    def wake(self) -> None:
+        """Beat now, not in up to ``WORKER_HEARTBEAT_SECONDS`` (the process's state changed)."""
+        self.woken.set()
 
     def _run(self) -> None:
         while not self.stopped.is_set():
             self.beat()
-            self.stopped.wait(settings.WORKER_HEARTBEAT_SECONDS)
+            self.woken.wait(settings.WORKER_HEARTBEAT_SECONDS)
+            self.woken.clear()
 
     def beat(self) -> None:
         from birdsite.ops.services import heartbeat_record
 
         try:
-            _follow_the_registry()
+            model.follow_the_registry()
         except Exception:
             log.warning("heartbeat: could not switch to the active model", exc_info=True)
+        why = gate.check(pool_reasons=_pool_reasons())
+        serving = model.serving()
         record = {
             "hostname": _identity["hostname"] or f"celery@{os.uname().nodename}",
             "pid": self.pid,
             "queues": consumed_queues(),
-            "model_version": loaded_model_version(),
+            "model_version": serving.model_version,
+            "ready": not why,
+            "reason": why,
             "started_at": self.started_at,
         }
         if self.writes_file:
-            write_heartbeat_file(record)
+            write_heartbeat_file({**record, "engine": serving.engine})
         try:
             heartbeat_record(**record)
         except Exception as exc:  # the database is away: the file still says the process lives
@@ -147,6 +158,14 @@ def start_beating(*, writes_file: bool) -> Beater:
         else:
             beater.writes_file = beater.writes_file or writes_file
         return beater
+
+
+def beat_soon() -> None:
+    """This process's beat, now: its row says at once that it cannot serve (its parent reads it)."""
+    with _lock:
+        beater = _beaters.get(os.getpid())
+    if beater is not None:
+        beater.wake()
 
 
 def stop_beating() -> None:

@@ -1,7 +1,9 @@
 """The model, loaded once per worker process, lazily (so after prefork's fork, never in the parent).
 
 Tests replace it with ``set_classifier(fake)``; TensorFlow is imported only by the first
-``get_classifier()`` call in a process.
+``get_classifier()`` call in a process. A load that raises (a model file failing its checksum, a model
+failing its self-check, a missing directory: any exception) leaves the process unable to serve until it
+is restarted: ``serving()`` says why, and ``workers.gate`` stops it taking jobs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,31 @@ _lock = threading.Lock()
 _classifier: Any | None = None
 _loaded_from: str | None = None  # resolved model directory of _classifier
 _pinned = False  # set_classifier(fake): no registry switching
+_loading = False
+_failure = ""  # why this process cannot serve: its model failed to load ("" while it can, or may)
+REASON_MAX_CHARS = 500
+
+NOT_LOADED, LOADING, READY, FAILED = "not loaded", "loading", "ready", "failed"
+
+
+@dataclass(frozen=True)
+class Serving:
+    """What this process can do with jobs, read from the loaded classifier's public attributes."""
+
+    state: str  # NOT_LOADED (nothing asked for it yet), LOADING, READY or FAILED
+    model_version: str = ""
+    engine: str = ""
+    reason: str = ""  # FAILED: the load's exception, as the log, the heartbeat and /readyz say it
+
+
+def serving() -> Serving:
+    loaded = _classifier
+    if loaded is not None:
+        version = str(getattr(loaded, "model_version", "") or "")
+        return Serving(READY, version, str(getattr(loaded, "engine_name", "") or ""))
+    if _failure:
+        return Serving(FAILED, reason=_failure)
+    return Serving(LOADING if _loading else NOT_LOADED)
 
 
 _TTA = {"default": None, "auto": "auto", "on": True, "off": False}
@@ -42,16 +70,36 @@ def load_options() -> dict[str, Any]:
 
 
 def get_classifier() -> Any:
-    global _classifier, _loaded_from
+    global _classifier, _loaded_from, _loading, _failure
+    if _failure and _classifier is None:
+        # A damaged model does not mend itself: loading it again for every job would only cost seconds each.
+        raise ModelUnavailable(_failure)
     # The registry's active version (workers/model_switch.py): a promotion switches this process.
     wanted = None if _pinned else model_switch.active_directory()
     if _classifier is None or (wanted and wanted != _loaded_from):
         with _lock:
+            if _failure and _classifier is None:
+                raise ModelUnavailable(_failure)
             if _classifier is None or (wanted and wanted != _loaded_from):
-                loaded = _load_wanted(wanted)
+                _loading = True
+                try:
+                    loaded = _load_wanted(wanted)
+                except Exception as exc:
+                    if _classifier is None:  # else it keeps serving what it has (_load_wanted)
+                        _failure = f"{type(exc).__name__}: {exc}"[:REASON_MAX_CHARS]
+                    raise
+                finally:
+                    _loading = False
                 if loaded is not None:
                     _classifier, _loaded_from = loaded, model_switch.directory_of(loaded)
     return _classifier
+
+
+def follow_the_registry() -> None:
+    """A process that serves a model picks up a promotion now (its heartbeat calls this), not at its next
+    job: readiness compares the loaded version with the active one, and an idle worker gets no job."""
+    if _classifier is not None and not _pinned:
+        get_classifier()
 
 
 def _load_wanted(wanted: str | None) -> Any | None:
@@ -94,11 +142,14 @@ def _load(model_dir: str | None) -> Any:
     return loaded
 
 
-def preload() -> None:
+def preload() -> bool:
+    """Load the model now; False (logged, with why) when this process cannot serve."""
     try:
         get_classifier()
     except Exception:
-        log.exception("model preload failed; jobs will retry the load")
+        log.exception("model preload failed; this worker process cannot serve jobs (restart it once fixed)")
+        return False
+    return True
 
 
 def classify_many(images: Sequence[bytes], regions: Sequence[list[float] | None] | None = None) -> list[Any]:
@@ -110,6 +161,8 @@ def classify_many(images: Sequence[bytes], regions: Sequence[list[float] | None]
     """
     try:
         clf = get_classifier()
+    except ModelUnavailable:
+        raise
     except Exception as exc:
         raise ModelUnavailable(f"the model could not be loaded: {exc}") from exc
     invalid = invalid_image_errors()
@@ -137,9 +190,9 @@ def set_classifier(value: Any | None) -> None:
     """Install ``value`` as this process's model (``None`` forgets it; the next call reloads).
 
     An installed model is pinned: the registry's active version does not replace it."""
-    global _classifier, _loaded_from, _pinned
+    global _classifier, _loaded_from, _pinned, _failure
     with _lock:
-        _classifier, _loaded_from, _pinned = value, None, value is not None
+        _classifier, _loaded_from, _pinned, _failure = value, None, value is not None, ""
 
 
 def invalid_image_errors() -> tuple[type[BaseException], ...]:

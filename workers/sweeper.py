@@ -25,7 +25,10 @@ def sweep() -> dict[str, int | None]:
     """Release dead workers' jobs and queue again those that never reached the broker."""
     depth = queue.queue_depth()
     report = recovery.jobs_recover(queue_depth=depth).as_dict()
-    if depth is not None:
+    report["retrainings_sent"] = 0
+    # A retraining runs for hours, QUEUED ones wait behind it: a copy per sweep (every few seconds)
+    # would pile up, so copies go only into an empty retrain queue, as jobs do into an empty queue.
+    if depth is not None and queue.queue_depth([settings.RETRAIN_QUEUE]) == 0:
         report["retrainings_sent"] = registry_services.retrainings_resend()
     return report
 

@@ -11,7 +11,7 @@ from django.db import InterfaceError, OperationalError
 
 from birdsite.batches.services import batches_touched
 from birdsite.classification import processing, queue
-from workers import model
+from workers import gate, heartbeat, model
 
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
@@ -38,6 +38,10 @@ def classify(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
         take_along=processing.upload_take_along(),
         wait_seconds=settings.BIRDSITE_BATCH_WAIT_MS / 1000,
     )
+    if outcome.released:
+        _cannot_serve()
+    if job_id in outcome.released:  # uploads taken along have messages of their own
+        raise self.retry(countdown=processing.unserved_retry_in(self.request.retries), max_retries=None)
     if outcome.busy:
         raise self.retry(countdown=outcome.retry_in, max_retries=None)
     return outcome.status_of(job_id)
@@ -51,7 +55,23 @@ def classify_chunk(self, job_ids: list[int]) -> dict[str, int]:  # type: ignore[
     batches_touched(batch_ids=outcome.batch_ids)
     if outcome.busy:
         queue.chunks_send(outcome.busy, countdown=outcome.retry_in)
+    if outcome.released:
+        _cannot_serve()
+        countdown = processing.unserved_retry_in(self.request.retries)
+        raise self.retry(args=[outcome.released], countdown=countdown, max_retries=None)
     return {"succeeded": len(outcome.succeeded), "failed": len(outcome.failed), "busy": len(outcome.busy)}
+
+
+def _cannot_serve() -> None:
+    """This process's model failed: stop consuming where this process consumes (solo), and beat at once
+    so that a prefork parent reads why at its next beat and stops (``workers.gate``)."""
+    gate.check()
+    heartbeat.beat_soon()
+
+
+def _preload() -> None:
+    if not model.preload():
+        _cannot_serve()
 
 
 @worker_process_init.connect
@@ -62,5 +82,6 @@ def _load_model_in_this_process(**_: object) -> None:
     waits on the same lock until the model is ready.
     """
     model.set_classifier(None)
+    gate.forget_inherited()
     if settings.MODEL_PRELOAD:
-        threading.Thread(target=model.preload, name="model-preload", daemon=True).start()
+        threading.Thread(target=_preload, name="model-preload", daemon=True).start()

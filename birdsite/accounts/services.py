@@ -6,10 +6,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
+from birdsite.accounts import throttling
+
 
 @transaction.atomic
-def user_signup(*, username: str, password: str, email: str = "") -> AbstractUser:
-    """Create an ordinary user (the form has already validated the password)."""
+def user_signup(*, username: str, password: str, address: str, email: str = "") -> AbstractUser:
+    """Create an ordinary user (the form has already validated the password), within the budget of new
+    accounts of the client ``address`` (``ratelimits.Throttled`` over it)."""
+    throttling.signup_take(address=address)
     return get_user_model().objects.create_user(username=username, password=password, email=email)
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from birdsite import ratelimits
 from birdsite.accounts.forms import SignupForm
 from birdsite.accounts.services import user_signup
-from birdsite.errors import Refused
+from birdsite.errors import Refused, http_status
 from birdsite.sightings import observers
 from birdsite.sightings.forms import TimeZoneForm
 
@@ -27,11 +27,21 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("photos:upload")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = user_signup(
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password1"],
-            email=form.cleaned_data.get("email") or "",
-        )
+        try:
+            user = user_signup(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                email=form.cleaned_data.get("email") or "",
+                address=ratelimits.client_address(request),
+            )
+        except Refused as exc:
+            form.add_error(None, exc.message)
+            response = render(
+                request, "registration/signup.html", {"form": form}, status=http_status(exc.code)
+            )
+            if retry_after := getattr(exc, "retry_after", None):
+                response["Retry-After"] = str(retry_after)
+            return response
         zone = request.POST.get("time_zone", "").strip()
         if zone in observers.time_zone_names():  # the browser's zone, sent by js/timezone.js
             observers.observer_set_time_zone(user=user, time_zone=zone)

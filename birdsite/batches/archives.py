@@ -1,10 +1,11 @@
-"""Reading photos out of an uploaded ZIP without trusting it (standard library only).
+"""Reading photos out of an uploaded ZIP without trusting it (zipfile; Pillow reads image headers only).
 
 The archive is checked as a whole before anything is stored: too many members, too much
 uncompressed data, a compression ratio no photo reaches (zip bombs), path traversal or absolute
-names, symlinks, nested archives and encrypted members refuse the whole archive, listing every
-problem. Members are never extracted by name: their bytes are read (bounded by the declared size,
-which the CRC check then holds the data to) and stored under their SHA-256 like any upload.
+names, symlinks, nested archives, encrypted members, and photos that add up to more pixels than
+``BATCH_ZIP_MAX_PIXELS`` (read from their headers) refuse the whole archive, listing every problem.
+Members are never extracted by name: their bytes are read (bounded by the declared size, which the CRC
+check then holds the data to) and stored under their SHA-256 like any upload.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 import re
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import IO
 
 from birdsite.errors import Refused
-from birdsite.photos.images import UploadRejected
+from birdsite.photos.images import UploadRejected, pixels_to_decode
 
 NESTED_SUFFIXES = {
     ".zip", ".jar", ".tar", ".tgz", ".gz", ".bz2", ".tbz2", ".xz", ".txz", ".zst", ".7z", ".rar", ".cab",
@@ -55,10 +56,13 @@ class ArchiveRefused(Refused):
         super().__init__(code, message)
 
 
-def _max_archive_bytes() -> int:
-    from django.conf import settings
+def _setting(name: str) -> Callable[[], int]:
+    def read() -> int:
+        from django.conf import settings
 
-    return settings.BATCH_ZIP_MAX_ARCHIVE_BYTES
+        return getattr(settings, name)
+
+    return read
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,12 @@ class Limits:
     max_ratio: int
     max_file_bytes: int
     # The archive's own size, checked before it is opened.
-    max_archive_bytes: int = field(default_factory=_max_archive_bytes)
+    max_archive_bytes: int = field(default_factory=_setting("BATCH_ZIP_MAX_ARCHIVE_BYTES"))
+    # Pixels the members add up to as checking them decodes them (photos.images.pixels_to_decode), read
+    # from their headers: a few MB of flat PNGs can declare gigapixels, each under the per-photo limit.
+    max_total_pixels: int = field(default_factory=_setting("BATCH_ZIP_MAX_PIXELS"))
+    max_pixels: int = field(default_factory=_setting("UPLOAD_MAX_PIXELS"))
+    thumbnail_size: int = field(default_factory=_setting("THUMBNAIL_SIZE"))
 
 
 def _is_ignorable(name: str) -> bool:
@@ -126,7 +135,36 @@ def check_archive(archive: IO[bytes], limits: Limits) -> tuple[zipfile.ZipFile, 
     if problems:
         zf.close()
         raise ArchiveRefused(_summary(problems), problems)
-    return zf, [info for info in infos if not _is_ignorable(info.filename)]
+    members = [info for info in infos if not _is_ignorable(info.filename)]
+    # Only once the archive is otherwise sound: it reads a little of every member.
+    pixels = _pixel_problem(zf, members, limits)
+    if pixels is not None:
+        zf.close()
+        raise ArchiveRefused(_summary([pixels]), [pixels], code="archive_too_large")
+    return zf, members
+
+
+def _pixel_problem(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits) -> Problem | None:
+    """The members' pixels past ``max_total_pixels``, counted from their headers (stopping once over)."""
+    total = 0
+    for info in infos:
+        if info.file_size > limits.max_file_bytes:
+            continue  # refused on its own, unread
+        try:
+            with zf.open(info) as fh:
+                total += pixels_to_decode(
+                    fh, max_pixels=limits.max_pixels, thumbnail_size=limits.thumbnail_size
+                )
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+            continue  # a damaged member fails alone when it is read
+        if total > limits.max_total_pixels:
+            return Problem(
+                "",
+                "too_many_pixels",
+                f"its photos add up to over {total / 1e6:.0f} MP; the limit is "
+                f"{limits.max_total_pixels / 1e6:.0f} MP per archive (send them in several)",
+            )
+    return None
 
 
 def _ratio_problems(infos: list[zipfile.ZipInfo], max_ratio: int) -> list[Problem]:

@@ -7,6 +7,8 @@
   out — seconds, not the old 10-minute stale timeout.
 - ``claimed_by``: the Celery task id that holds the claim. The same task delivered again (a retry, or the
   redelivery after its pool process was killed) recognises its own claim and takes it again at once.
+- A claim is given back unfinished (``jobs_release``) when its worker has no model to serve it: the job
+  waits again (PENDING), as if never claimed, for a worker that can.
 """
 
 from __future__ import annotations
@@ -101,6 +103,30 @@ def _until_claimable(row: dict[str, Any], now: dt.datetime) -> float:
     else:
         until = now
     return max(1.0, (until - now).total_seconds() + 1)
+
+
+def unclaimed() -> dict[str, Any]:
+    """The columns of a job that waits for a claim again (given back, or its worker died)."""
+    return {
+        "status": Status.PENDING,
+        "started_at": None,
+        "progress": 0,
+        "lease_expires_at": None,
+        "claimed_by": "",
+        "error": "",
+    }
+
+
+def jobs_release(claims: dict[int, int]) -> list[int]:
+    """Give back, unfinished, the jobs these claims still hold ({job id: attempt}): PENDING again.
+
+    ``attempts`` keeps its number (a fencing token only grows), so a late answer of this claim is dropped
+    as any taken-over claim's is. Returns the ids given back (a claim taken over meanwhile is not)."""
+    if not claims:
+        return []
+    ClassificationJob.objects.filter(held(claims), status=Status.RUNNING).update(**unclaimed())
+    given_back = ClassificationJob.objects.filter(held(claims), status=Status.PENDING)
+    return sorted(given_back.values_list("pk", flat=True))
 
 
 def held(claims: dict[int, int]) -> Q:

@@ -4,6 +4,10 @@ claim many (one conditional UPDATE) → read the stored photos → one ``predict
 lease renewed meanwhile → finish many (``results.jobs_finish``, fenced by each claim). A photo that cannot
 be read, or that the model cannot decode, fails alone with a reason people can read; the others go on.
 Running it twice for the same jobs stores one result per job.
+
+A worker whose model cannot be loaded (``ModelUnavailable``) fails nothing: that is the server's fault,
+not the photo's. Its jobs are given back (PENDING, the claim released) and the task comes back after a
+growing pause (``unserved_retry_in``), by when a worker that can serve them will take them.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ Predict = Callable[[Sequence[bytes], Sequence[list[float] | None]], list[Any]]
 
 UNREADABLE = "This file could not be read as an image: {}"
 NO_FILE = "The stored photo could not be read ({})."
-NO_MODEL = "The model is not available on this server right now."
 CLASSIFIER_FAILED = "The classifier failed on this photo ({})."
+# Seconds before a task whose jobs were given back for want of a model comes back: 5, 10, 20, 40, 60, 60…
+UNSERVED_RETRY_FIRST, UNSERVED_RETRY_MAX = 5.0, 60.0
 
 
 @dataclass
@@ -42,6 +47,7 @@ class Outcome:
     succeeded: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     busy: list[int] = field(default_factory=list)  # held by another claim: look again after retry_in
+    released: list[int] = field(default_factory=list)  # given back (PENDING): no model here to serve them
     done: list[int] = field(default_factory=list)  # finished before, or gone: nothing to do
     states: dict[int, str] = field(default_factory=dict)  # what each ``done`` job is ("missing": gone)
     retry_in: float | None = None
@@ -52,6 +58,8 @@ class Outcome:
             return Status.SUCCEEDED
         if job_id in self.failed:
             return Status.FAILED
+        if job_id in self.released:
+            return Status.PENDING
         return "busy" if job_id in self.busy else self.states.get(job_id, "done")
 
 
@@ -97,10 +105,15 @@ def jobs_process(
                     data[job_id] = fh.read()
             except OSError as exc:
                 failed[job_id] = (attempt, NO_FILE.format(exc))
-        _predict(jobs, taken, data, predict, succeeded, failed)
+        unserved = _predict(jobs, taken, data, predict, succeeded, failed)
         finished = results.jobs_finish(jobs=jobs, succeeded=succeeded, failed=failed)
+        outcome.released = claims.jobs_release({j: taken[j] for j in unserved})
+    for job_id in outcome.released:
+        if jobs[job_id].batch_id is None:
+            push.job_changed(job_id)  # the open page says "waiting" again, not "identifying"
     outcome.succeeded, outcome.failed = finished.succeeded, finished.failed
-    outcome.done.extend(sorted(set(taken) - set(finished.succeeded) - set(finished.failed)))  # claim lost
+    ended = {*finished.succeeded, *finished.failed, *outcome.released}
+    outcome.done.extend(sorted(set(taken) - ended))  # claim lost
     outcome.batch_ids = {jobs[j].batch_id for j in taken if jobs[j].batch_id is not None}
     if len(taken) > 1:
         log.info("jobs %s classified in one pass", sorted(taken))
@@ -114,20 +127,20 @@ def _predict(
     predict: Predict,
     succeeded: dict[int, tuple[int, results.Result]],
     failed: dict[int, tuple[int, str]],
-) -> None:
+) -> list[int]:
+    """Fill ``succeeded`` and ``failed``; returns the jobs no model here could serve (to give back)."""
     ids = list(data)
     if not ids:
-        return
+        return []
     try:
         answers = predict([data[j] for j in ids], [jobs[j].region for j in ids])
-    except ModelUnavailable:
-        log.exception("jobs %s: the model could not be loaded", ids)
-        failed.update({j: (taken[j], NO_MODEL) for j in ids})
-        return
+    except ModelUnavailable as exc:
+        log.error("jobs %s given back to wait for a worker that can serve them: %s", ids, exc)
+        return ids
     except Exception as exc:
         log.exception("jobs %s: the classifier failed", ids)
         failed.update({j: (taken[j], CLASSIFIER_FAILED.format(type(exc).__name__)) for j in ids})
-        return
+        return []
     for job_id, answer in zip(ids, answers, strict=True):
         if isinstance(answer, ImageUnreadable):
             failed[job_id] = (taken[job_id], UNREADABLE.format(answer))
@@ -136,6 +149,12 @@ def _predict(
             failed[job_id] = (taken[job_id], CLASSIFIER_FAILED.format(type(answer).__name__))
         else:
             succeeded[job_id] = (taken[job_id], answer)
+    return []
+
+
+def unserved_retry_in(retries: int) -> float:
+    """How long a task whose jobs were given back for want of a model waits before it comes back."""
+    return min(UNSERVED_RETRY_MAX, UNSERVED_RETRY_FIRST * 2 ** min(max(retries, 0), 8))
 
 
 def upload_take_along() -> int:

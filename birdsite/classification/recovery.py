@@ -5,6 +5,9 @@ This is the one recovery path: a worker's start-up republishes nothing. Two ways
 - RUNNING with an expired lease: its worker died (``kill -9``, out of memory, the machine went away) and
   stopped renewing it (``claims.Lease``). Put back to PENDING with one conditional UPDATE; the dead claim's
   ``attempts`` number no longer matches, so a late answer from it is dropped (``results.jobs_finish``).
+  It is published again in the same sweep: its message went with the dead worker (Redis hands it out
+  again only after ``CELERY_VISIBILITY_TIMEOUT``). So a dead worker's jobs come back at most
+  ``JOB_LEASE_SECONDS`` + ``SWEEP_INTERVAL_SECONDS`` after it died (15 + 5 s by default).
 - PENDING with no message: the upload was stored while the broker was down (the publish failed after
   commit and was logged), or the broker lost its queue in a restart. Published again once older than
   ``SWEEP_PENDING_SECONDS`` while the broker's queues are empty, so a long backlog is not flooded with
@@ -22,10 +25,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from birdsite.classification import queue
+from birdsite.classification import claims, queue
 from birdsite.photos.models import ClassificationJob
 
 log = logging.getLogger(__name__)
@@ -51,18 +55,21 @@ class SweepReport:
         }
 
 
-def jobs_release_stale(*, now: dt.datetime | None = None) -> int:
+@transaction.atomic
+def jobs_release_stale(*, now: dt.datetime | None = None) -> list[int]:
     """RUNNING jobs whose lease ran out (or, without a lease, older than ``JOB_STALE_SECONDS``) →
-    PENDING; returns how many."""
+    PENDING; returns their ids. Rows a claimer holds locked right now are its to take: skipped."""
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=settings.JOB_STALE_SECONDS)
     expired = Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, started_at__lt=stale)
-    released = ClassificationJob.objects.filter(expired, status=Status.RUNNING).update(
-        status=Status.PENDING, started_at=None, progress=0, lease_expires_at=None, claimed_by=""
+    rows = ClassificationJob.objects.select_for_update(skip_locked=True).filter(
+        expired, status=Status.RUNNING
     )
-    if released:
-        log.warning("released %d job(s) whose worker stopped answering", released)
-    return released
+    ids = sorted(rows.values_list("pk", flat=True)[:MAX_PER_SWEEP])
+    if ids:
+        ClassificationJob.objects.filter(pk__in=ids).update(**claims.unclaimed())
+        log.warning("released %d job(s) whose worker stopped answering", len(ids))
+    return ids
 
 
 def jobs_waiting_too_long(*, queue_depth: int | None, now: dt.datetime | None = None) -> list[int]:
@@ -97,9 +104,10 @@ def jobs_recover(
     publish_single: Publish = _publish_single,
     publish_batch: Publish = _publish_batch,
 ) -> SweepReport:
-    """One sweep: release stale claims, then publish again what waits without a message."""
+    """One sweep: release stale claims and publish them again at once, then what waits without a message."""
     released = jobs_release_stale()
-    waiting = jobs_waiting_too_long(queue_depth=queue_depth)
+    older = [job_id for job_id in jobs_waiting_too_long(queue_depth=queue_depth) if job_id not in released]
+    waiting = [*released, *older]
     in_batches = _batch_job_ids(waiting)
     single = [job_id for job_id in waiting if job_id not in in_batches]
     batch = [job_id for job_id in waiting if job_id in in_batches]
@@ -109,4 +117,4 @@ def jobs_recover(
         publish_batch(batch)
     if waiting:
         log.warning("queued %d single and %d batch job(s) again", len(single), len(batch))
-    return SweepReport(released, len(single), len(batch), queue_depth)
+    return SweepReport(len(released), len(single), len(batch), queue_depth)

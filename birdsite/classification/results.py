@@ -3,11 +3,14 @@
 Every write is fenced by the claim that produced it (``claims.held``): a claim taken over by another
 worker stores nothing. Predictions are never overwritten — a model version adds rows beside the older
 ones — and a job that has a sighting keeps it. Bounded queries per call, whatever the number of jobs.
+A result holding a number that is not finite (a damaged model answers NaN) is never stored: its job fails.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +28,10 @@ log = logging.getLogger(__name__)
 Status = ClassificationJob.Status
 Result = dict[str, Any]  # one image's answer from Classifier.predict (see classifier/inference.py)
 CLOSEST = 3  # closest known taxa kept with an "unknown" answer (the contract's "up to 3")
+NOT_FINITE = (
+    "The classifier answered with a value that is not a number for this photo, so nothing was stored "
+    "(the model on this server may be damaged)."
+)
 
 
 @dataclass(frozen=True)
@@ -67,9 +74,18 @@ def prediction_rows(job_id: int, version: str, result: Result) -> list[Predictio
                     confidence=float(p["confidence"]),
                     wikipedia_url=p.get("wikipedia_url") or "",
                     ebird_code=p.get("ebird_code") or "",
+                    learned_from=learned_from(p),
                 )
             )
     return rows
+
+
+def learned_from(prediction: dict[str, Any]) -> str:
+    """The prediction's training support in words: its photo count, or what its own head learned from."""
+    photos = prediction.get("training_photos")
+    if isinstance(photos, int) and photos > 0:
+        return f"{photos} photo{'s' if photos != 1 else ''}"
+    return str(prediction.get("learned_from") or "")[:100]
 
 
 def answer_row(job_id: int, version: str, bird: int, answer: Any) -> BirdAnswer | None:
@@ -130,6 +146,39 @@ def reason(text: str) -> str:
     return text[: settings.JOB_ERROR_MAX_CHARS]
 
 
+def non_finite(value: Any, where: str = "result") -> str | None:
+    """Where in a model result a number is NaN or infinite (``result.birds[0].box[1]``); None if nowhere.
+
+    PostgreSQL keeps NaN and infinity in a float column, and every page that formats one then fails, so
+    the whole result is looked at, not a list of fields a later change to the result could outgrow."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return None if math.isfinite(value) else where
+    if isinstance(value, dict):
+        items = ((f"{where}.{key}", item) for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{where}[{n}]", item) for n, item in enumerate(value))
+    else:
+        return None
+    return next((found for path, item in items if (found := non_finite(item, path))), None)
+
+
+def _refuse_non_finite(
+    succeeded: dict[int, tuple[int, Result]], failed: dict[int, tuple[int, str]]
+) -> tuple[dict[int, tuple[int, Result]], dict[int, tuple[int, str]]]:
+    """The outcomes to store: a result with a number that is not finite becomes its job's failure."""
+    kept, failed = {}, dict(failed)
+    for job_id, (attempt, result) in succeeded.items():
+        where = non_finite(result)
+        if where is None:
+            kept[job_id] = (attempt, result)
+        else:
+            log.error(
+                "job %s: %s of the model's answer is not finite; the result is not stored", job_id, where
+            )
+            failed[job_id] = (attempt, NOT_FINITE)
+    return kept, failed
+
+
 @transaction.atomic
 def jobs_finish(
     *,
@@ -144,6 +193,7 @@ def jobs_finish(
     ``FOR NO KEY UPDATE`` of the job table alone — so an upload inserting rows that refer to these jobs
     or to their owner never waits on a finishing chunk (and the reverse).
     """
+    succeeded, failed = _refuse_non_finite(succeeded, failed)
     now = timezone.now()
     fence = held({**{j: a for j, (a, _) in succeeded.items()}, **{j: a for j, (a, _) in failed.items()}})
     locked = set(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -39,8 +40,10 @@ def region_check(region: Sequence[float] | None) -> list[float]:
     """A user's box as normalised x, y, w, h inside the photo, of some size; refused otherwise."""
     try:
         x, y, w, h = (float(v) for v in region)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: an int past float's range
         raise RegionRefused("A region is four numbers: x, y, width and height, from 0 to 1.") from exc
+    if not all(math.isfinite(v) for v in (x, y, w, h)):  # JSON's 1e400 reads as inf; NaN compares False
+        raise RegionRefused("A region is four finite numbers: x, y, width and height, from 0 to 1.")
     if not all(0.0 <= v <= 1.0 for v in (x, y, w, h)) or x + w > 1.0 + 1e-6 or y + h > 1.0 + 1e-6:
         raise RegionRefused("The region must lie inside the photo (x, y, width, height from 0 to 1).")
     if w < 0.01 or h < 0.01:

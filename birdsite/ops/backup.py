@@ -17,6 +17,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core import serializers
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -24,7 +25,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from birdsite.media_storage import is_object_store
-from birdsite.ops import archive
+from birdsite.ops import archive, serialization
 
 # Not worth restoring: derived from the code (content types, permissions) or about processes that will
 # not exist after a restore (heartbeats).
@@ -71,8 +72,11 @@ def _serialized_snapshot(target: Path) -> dict[str, int]:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         counts = {m._meta.label: m._base_manager.count() for m in _models()}
+        # Django's json cuts timestamps to milliseconds; this one writes them whole (restore reads .json).
+        serializers.register_serializer(serialization.FORMAT, "birdsite.ops.serialization")
         call_command(
             "dumpdata",
+            format=serialization.FORMAT,
             natural_foreign=True,
             natural_primary=True,
             exclude=list(EXCLUDED),

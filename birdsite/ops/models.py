@@ -15,6 +15,9 @@ class WorkerHeartbeat(models.Model):
     queues = models.JSONField(default=list)
     # The version this process has loaded ("" until its model is loaded, and in a prefork parent).
     model_version = models.CharField(max_length=64, blank=True)
+    # False when the process takes no jobs (its model failed to load or its self-check), with why.
+    ready = models.BooleanField(default=True)
+    reason = models.TextField(blank=True)
     started_at = models.DateTimeField()
     beat_at = models.DateTimeField()
 

@@ -20,9 +20,12 @@ def heartbeat_record(
     queues: Sequence[str],
     model_version: str,
     started_at: datetime,
+    ready: bool = True,
+    reason: str = "",
     now: datetime | None = None,
 ) -> WorkerHeartbeat:
-    """Upsert this process's beat (one row per hostname + pid) and drop rows of long-dead processes."""
+    """Upsert this process's beat (one row per hostname + pid) and drop rows of long-dead processes.
+    ``ready`` False: the process takes no jobs, and ``reason`` says why."""
     now = now or timezone.now()
     row, _ = WorkerHeartbeat.objects.update_or_create(
         hostname=hostname,
@@ -30,6 +33,8 @@ def heartbeat_record(
         defaults={
             "queues": sorted(queues),
             "model_version": model_version or "",
+            "ready": ready,
+            "reason": reason,
             "started_at": started_at,
             "beat_at": now,
         },

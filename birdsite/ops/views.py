@@ -27,8 +27,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready or not (200/503) for anybody; what each check found (database vendor, queue depths, workers,
+    model version: a map for an attacker) only for staff and for the holders of the metrics credentials."""
     report = health.readiness()
-    return JsonResponse(report.as_dict(), status=200 if report.ok else 503)
+    details = request.user.is_staff or _metrics_allowed(request)
+    return JsonResponse(report.as_dict(details=details), status=200 if report.ok else 503)
 
 
 def _metrics_allowed(request: HttpRequest) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import IO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -63,11 +64,32 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int, thumbnail_size:
     return CheckedImage(image_format, ALLOWED_FORMATS[image_format], width, height, thumbnail)
 
 
+def pixels_to_decode(fp: IO[bytes], *, max_pixels: int, thumbnail_size: int) -> int:
+    """How many pixels :func:`check_image` decodes for the image in ``fp``, from its header alone: 0 for
+    what it refuses without decoding (no image, a format we do not take, over ``max_pixels``); a JPEG at
+    the reduced scale its thumbnail is decoded at."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(fp) as probe:
+                width, height = probe.size
+                if probe.format not in ALLOWED_FORMATS or width * height > max_pixels:
+                    return 0
+                _draft(probe, thumbnail_size)  # sets the decoder's scale only: nothing is decoded
+                return probe.size[0] * probe.size[1]
+    except (Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError):
+        return 0
+
+
+def _draft(image: Image.Image, size: int) -> None:
+    image.draft("RGB", (size * 2, size * 2))
+
+
 def _thumbnail(data: bytes, size: int) -> bytes:
     """Decode the whole image (at reduced scale for JPEG) — this also catches truncated files."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            image.draft("RGB", (size * 2, size * 2))
+            _draft(image, size)
             image.load()
             oriented = ImageOps.exif_transpose(image)
             oriented.thumbnail((size, size))

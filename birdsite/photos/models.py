@@ -1,9 +1,25 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+
+
+class FiniteFloatField(models.FloatField):
+    """A float column that reads NaN and infinity as missing (None).
+
+    The results writer stores neither (``birdsite.classification.results``), but rows a damaged model
+    wrote before it refused them hold both, and every page formatting one failed. The column stays a
+    plain float column (``deconstruct``): no migration, only what Python reads changes."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> float | None:
+        return None if value is None or not math.isfinite(value) else value
+
+    def deconstruct(self) -> Any:
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.FloatField", args, kwargs
 
 
 def _photo_path(photo: Photo, filename: str) -> str:
@@ -76,7 +92,7 @@ class ClassificationJob(models.Model):
     error = models.TextField(blank=True)
     model_version = models.CharField(max_length=64, blank=True)
     is_bird = models.BooleanField(null=True)
-    bird_score = models.FloatField(null=True)
+    bird_score = FiniteFloatField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
@@ -118,18 +134,21 @@ class Prediction(models.Model):
     # Which bird of the photo (0 = the best one) and where it is: normalised x, y, w, h of the
     # EXIF-oriented photo. Rows from before boxes have none and mean the whole photo.
     bird = models.PositiveSmallIntegerField(default=0)
-    box_x = models.FloatField(null=True, blank=True)
-    box_y = models.FloatField(null=True, blank=True)
-    box_w = models.FloatField(null=True, blank=True)
-    box_h = models.FloatField(null=True, blank=True)
-    bird_score = models.FloatField(null=True, blank=True)
+    box_x = FiniteFloatField(null=True, blank=True)
+    box_y = FiniteFloatField(null=True, blank=True)
+    box_w = FiniteFloatField(null=True, blank=True)
+    box_h = FiniteFloatField(null=True, blank=True)
+    bird_score = FiniteFloatField(null=True, blank=True)
     rank = models.PositiveSmallIntegerField()
     label = models.CharField(max_length=64)
     common_name = models.CharField(max_length=200)
     scientific_name = models.CharField(max_length=200, blank=True)
-    confidence = models.FloatField()
+    confidence = FiniteFloatField()
     wikipedia_url = models.URLField(max_length=500, blank=True)
     ebird_code = models.CharField(max_length=32, blank=True)
+    # What the model learned this taxon from, in words ("4 photos", "many iNaturalist photos"); blank for
+    # models that did not count it.
+    learned_from = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -141,7 +160,8 @@ class Prediction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rank}. {self.common_name} {self.confidence:.2f}"
+        confidence = "?" if self.confidence is None else f"{self.confidence:.2f}"  # a damaged row reads None
+        return f"{self.rank}. {self.common_name} {confidence}"
 
     @property
     def box(self) -> list[float] | None:
@@ -172,8 +192,8 @@ class BirdAnswer(models.Model):
     common_name = models.CharField(max_length=200, blank=True)
     scientific_name = models.CharField(max_length=200, blank=True)
     # The taxon's calibrated probability; for "unknown", the probability that it is a known species.
-    confidence = models.FloatField()
-    known_score = models.FloatField(null=True, blank=True)  # the open-set score: higher = more likely known
+    confidence = FiniteFloatField()
+    known_score = FiniteFloatField(null=True, blank=True)  # the open-set score: higher = more likely known
     # For "unknown": up to 3 closest known taxa, {label, common_name, scientific_name, confidence}.
     closest = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -15,6 +15,9 @@ from birdsite.photos.models import BirdAnswer, ClassificationJob, Photo, Predict
 
 Kind = BirdAnswer.Kind
 UNKNOWN_TEXT = "a species the model may not know"
+# A confidence stored as NaN or infinity reads as None (``models.FiniteFloatField``): such an answer
+# cannot be shown, so its photo reads as failed.
+DAMAGED = "The stored answer for this photo is damaged (a value that is not a number), so it cannot be shown."
 
 
 def photos_for(*, user: AbstractBaseUser) -> QuerySet[Photo]:
@@ -108,7 +111,7 @@ def job_verdict(job: ClassificationJob, predictions: list[Prediction]) -> str:
     """One word for the page: pending, running, failed, no_bird, sure or unsure."""
     if job.status in (ClassificationJob.Status.PENDING, ClassificationJob.Status.RUNNING):
         return str(job.status)
-    if job.status == ClassificationJob.Status.FAILED:
+    if job.status == ClassificationJob.Status.FAILED or any(p.confidence is None for p in predictions):
         return "failed"
     if not job.is_bird or not predictions:
         return "no_bird"
@@ -125,6 +128,7 @@ def prediction_payload(p: Prediction) -> dict[str, Any]:
         **describe(p.confidence, p.label),
         "wikipedia_url": p.wikipedia_url,
         "ebird_code": p.ebird_code or None,
+        "learned_from": p.learned_from or None,
         "species_url": reverse("sightings:species", args=[p.label]),
     }
 
@@ -181,12 +185,13 @@ def job_payload(job: ClassificationJob) -> dict[str, Any]:
     predictions = current_predictions(job)
     birds = birds_payload(job)
     sighting_id = getattr(getattr(job, "sighting", None), "pk", None) if job.is_finished else None
+    verdict = job_verdict(job, predictions)
     return {
         "id": job.pk,
         "status": str(job.status),
         "progress": job.progress,
-        "verdict": job_verdict(job, predictions),
-        "error": job.error,
+        "verdict": verdict,
+        "error": job.error or (DAMAGED if verdict == "failed" else ""),
         "is_bird": job.is_bird,
         "bird_score": job.bird_score,
         "bird_score_text": confidence_text(job.bird_score),

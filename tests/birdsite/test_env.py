@@ -3,7 +3,16 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from birdsite.env import env_bool, env_float, env_int, env_list, env_str, load_dotenv, parse_dotenv
+from birdsite.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    load_dotenv,
+    parse_dotenv,
+)
 
 
 @pytest.mark.parametrize(
@@ -38,6 +47,18 @@ def test_env_float_refuses_garbage() -> None:
         env_float("X", 0.1, {"X": "high"})
 
 
+def test_env_float_refuses_values_outside_its_bounds_and_nonsense_like_nan() -> None:
+    assert env_float("X", 1.0, {"X": "30"}, minimum=0.1, maximum=3600) == 30.0
+    refusals = {
+        "0.05": "below the minimum of 0.1",
+        "7200": "above the maximum of 3600",
+        "nan": "not a number",
+    }
+    for raw, problem in refusals.items():
+        with pytest.raises(ImproperlyConfigured, match=problem):
+            env_float("X", 1.0, {"X": raw}, minimum=0.1, maximum=3600)
+
+
 def test_env_list_splits_on_commas_and_drops_blanks() -> None:
     assert env_list("H", [], {"H": "a.example, b.example,,"}) == ["a.example", "b.example"]
 
@@ -67,3 +88,16 @@ def test_load_dotenv_never_overrides_the_real_environment(tmp_path) -> None:
     load_dotenv(path, environ)
     assert environ == {"PORT": "8001", "DEBUG": "true"}
     assert load_dotenv(tmp_path / "absent", environ) == {}
+
+
+def test_env_networks_reads_addresses_and_networks_and_refuses_a_bad_one() -> None:
+    from ipaddress import ip_network
+
+    assert env_networks("X", {}) == []
+    assert env_networks("X", {"X": "10.0.0.1, 192.168.0.0/16,::1"}) == [
+        ip_network("10.0.0.1/32"),
+        ip_network("192.168.0.0/16"),
+        ip_network("::1/128"),
+    ]
+    with pytest.raises(ImproperlyConfigured, match="X: "):
+        env_networks("X", {"X": "10.0.0.300"})

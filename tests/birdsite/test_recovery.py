@@ -9,6 +9,7 @@ import errno
 import os
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -48,6 +49,31 @@ def test_a_stale_running_job_goes_back_to_pending_and_is_published_again(owner, 
     assert claims.jobs_claim(job_ids=[dead.pk]).taken == {
         dead.pk: 2
     }  # a late answer of claim 1 is fenced out
+
+
+def test_a_job_whose_lease_ran_out_is_published_again_in_the_same_sweep_however_young_or_busy(
+    owner,
+) -> None:
+    # Its message went with the worker that died holding it (unacknowledged in Redis for an hour): waiting
+    # SWEEP_PENDING_SECONDS from its upload, or for an empty queue, only delayed it (issue: 62 s).
+    expired = submit(owner, photo(4))
+    ClassificationJob.objects.filter(pk=expired.pk).update(
+        status=Status.RUNNING,
+        started_at=timezone.now(),
+        attempts=1,
+        lease_expires_at=timezone.now() - dt.timedelta(seconds=1),
+    )
+    published: list[int] = []
+    report = recovery.jobs_recover(queue_depth=40, publish_single=published.extend)
+    assert (report.released, report.requeued, published) == (1, 1, [expired.pk])
+
+
+def test_the_default_lease_and_sweep_bring_a_dead_workers_jobs_back_within_half_a_minute() -> None:
+    from birdsite import settings as defaults
+
+    # Worst case: the lease was renewed just before the death, and the sweep ran just before it expired.
+    assert defaults.JOB_LEASE_SECONDS + defaults.SWEEP_INTERVAL_SECONDS <= 25
+    assert defaults.JOB_LEASE_SECONDS >= 4 * defaults.JOB_LEASE_RENEW_SECONDS  # renewals may be missed
 
 
 def test_pending_jobs_are_published_again_only_once_old_and_while_the_queue_is_empty(owner, settings) -> None:
@@ -121,6 +147,24 @@ def test_the_sweep_task_reports_what_it_did(owner, monkeypatch) -> None:
         "queue_depth": 0,
         "retrainings_sent": 0,
     }
+
+
+def test_the_sweep_sends_retrainings_again_only_while_their_queue_is_empty(owner, monkeypatch) -> None:
+    # Sweeping every few seconds must not pile a copy per sweep behind a retraining that runs for hours.
+    from birdsite.registry import services as registry
+    from workers import sweeper
+
+    depths = {"classify": 0, "retrain": 1}
+
+    def depth(queues=None):
+        return depths["retrain" if queues == [settings.RETRAIN_QUEUE] else "classify"]
+
+    resent: list[int] = []
+    monkeypatch.setattr("birdsite.classification.queue.queue_depth", depth)
+    monkeypatch.setattr(registry, "retrainings_resend", lambda: resent.append(1) or 1)
+    assert sweeper.sweep()["retrainings_sent"] == 0 and resent == []
+    depths["retrain"] = 0
+    assert sweeper.sweep()["retrainings_sent"] == 1
 
 
 def test_the_beat_scheduler_touches_its_heartbeat_file(settings, tmp_path) -> None:

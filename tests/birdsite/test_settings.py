@@ -58,3 +58,24 @@ def test_a_bad_value_stops_the_settings_with_a_clear_message(tmp_path: Path) -> 
     done = probe(tmp_path, UPLOAD_MAX_BYTES="lots")
     assert done.returncode != 0
     assert "UPLOAD_MAX_BYTES='lots' is not an integer" in done.stderr
+
+
+SQLITE_PROBE = (
+    "import json, django; django.setup(); from django.db import connection as c, transaction;"
+    "cur = c.cursor(); mode = cur.execute('PRAGMA journal_mode').fetchone()[0];"
+    "wait = cur.execute('PRAGMA busy_timeout').fetchone()[0];"
+    "print(json.dumps({'journal': mode, 'busy_ms': wait, 'begin': c.transaction_mode}))"
+)
+
+
+def test_the_embedded_sqlite_database_uses_wal_waits_for_locks_and_locks_before_it_reads(tmp_path) -> None:
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    clean.update(VAR_DIR=str(tmp_path / "var"), BIRDSITE_ENV_FILE=str(tmp_path / ".env"))
+    clean["DJANGO_SETTINGS_MODULE"] = "birdsite.settings"
+    done = subprocess.run(
+        [sys.executable, "-c", SQLITE_PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    # WAL: readers never block the writer; the busy wait: a writer waits its turn instead of failing with
+    # "database is locked"; IMMEDIATE: a transaction that reads then writes cannot deadlock another one.
+    assert json.loads(done.stdout) == {"journal": "wal", "busy_ms": 30000, "begin": "IMMEDIATE"}

@@ -22,10 +22,19 @@ def beat(
     model_version: str | None = None,
     at: datetime | None = None,
     queues: tuple[str, ...] = ("birdsite",),
+    ready: bool = True,
+    reason: str = "",
 ):
     """A heartbeat row as workers/heartbeat.py writes it; the active model unless told otherwise."""
     version = health.expected_model_version() if model_version is None else model_version
     at = at or timezone.now()
     return heartbeat_record(
-        hostname=hostname, pid=pid, queues=queues, model_version=version, started_at=at, now=at
+        hostname=hostname,
+        pid=pid,
+        queues=queues,
+        model_version=version,
+        ready=ready,
+        reason=reason,
+        started_at=at,
+        now=at,
     )

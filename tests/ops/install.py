@@ -92,12 +92,18 @@ def fingerprint() -> dict:
     from django.conf import settings
     from django.core import serializers
 
+    from birdsite.ops import serialization
+
+    # Timestamps to the microsecond (Django's own json would hide a backup that cut them to milliseconds).
+    serializers.register_serializer(serialization.FORMAT, "birdsite.ops.serialization")
     rows, counts = {}, {}
     for model in apps.get_models():
         if model._meta.label_lower in EXCLUDED or not model._meta.managed:
             continue
         objects = json.loads(
-            serializers.serialize("json", model._base_manager.order_by("pk"), use_natural_foreign_keys=True)
+            serializers.serialize(
+                serialization.FORMAT, model._base_manager.order_by("pk"), use_natural_foreign_keys=True
+            )
         )
         for obj in objects:
             directory = obj["fields"].get("directory")

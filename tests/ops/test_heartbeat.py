@@ -86,7 +86,8 @@ def test_a_real_worker_process_beats_and_removes_its_row_when_it_stops(live_work
 @pytest.mark.integration
 @pytest.mark.model
 @pytest.mark.django_db(transaction=True)
-def test_readyz_is_ok_once_a_real_worker_has_the_active_model_loaded(client, real_worker) -> None:
+def test_readyz_is_ok_once_a_real_worker_has_the_active_model_loaded(client, staff, real_worker) -> None:
+    client.force_login(staff)  # anonymous callers get the status only (birdsite/ops/health.py)
     response = wait_for(lambda: (r := client.get("/readyz")).status_code == 200 and r, timeout=120)
     checks = response.json()["checks"]
     assert real_worker.info["model_version"] in checks["model"]["detail"]

@@ -105,3 +105,29 @@ def test_a_bad_request_outside_the_api_views_still_answers_the_api_shape(owner) 
     assert_api_error(response, 400, "bad_request")
     page = Client(raise_request_exception=False).get("/sightings/", HTTP_HOST="evil.example")
     assert page.status_code == 400 and not page["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/classifications/", 200),
+        ("/api/v1/sightings/", 200),
+        ("/api/v1/auth/tokens/", 200),
+        ("/api/v1/lifelist/", 200),
+        ("/api/v1/exports/sightings.csv", 200),
+        ("/api/v1/classifications/999999/", 404),
+        ("/api/v1/no-such-thing/", 404),
+        ("/api/v1/sightings/?species=%00", 400),
+    ],
+)
+def test_it_tells_caches_not_to_store_an_api_answer(owner, path, status) -> None:
+    response = api_client(owner).get(path)
+    assert response.status_code == status
+    directives = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= directives, response["Cache-Control"]
+
+
+def test_it_tells_caches_not_to_store_an_anonymous_api_refusal() -> None:
+    response = Client().get("/api/v1/classifications/")
+    assert response.status_code in (401, 403)
+    assert "no-store" in response["Cache-Control"]

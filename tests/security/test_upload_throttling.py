@@ -183,3 +183,44 @@ def test_the_batch_page_answers_an_archive_over_the_member_limit_with_413(owner,
     response = web_client(owner).post("/batches/", {"archive": zipped}, HTTP_ACCEPT="application/json")
     assert response.status_code == 413 and response.json()["code"] == "archive_too_large"
     assert response.json()["problems"][0]["code"] == "too_many_members"
+
+
+HOUR_START = 1_800_000_000.0  # a window boundary
+
+
+def test_an_address_over_its_upload_limit_waits_at_most_the_window_and_then_one_more_upload_fits(
+    settings,
+) -> None:
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "upload_ip": "5/hour"}
+    start = HOUR_START + 600
+
+    def upload(at: float, user: int = 1) -> None:
+        ratelimits.upload_hit(user_id=user, address="192.0.2.8", now=at)
+
+    waits = []
+    for n in range(50):  # eight clients behind one address keep trying: five fit, the rest are refused
+        try:
+            upload(start + n, user=n % 8 + 1)
+        except ratelimits.Throttled as exc:
+            waits.append(exc.retry_after)
+    assert len(waits) == 45
+    last, wait = start + 49, waits[-1]
+    assert 0 < wait <= 3600  # never longer than the window the budget is counted over
+    with pytest.raises(ratelimits.Throttled):
+        upload(last + wait - 5)  # the wait it gave was not too long...
+    upload(last + wait)  # ...nor too short
+
+
+def test_a_throttled_page_says_in_words_how_long_to_wait_as_the_header_says_in_seconds(
+    owner, two_per_user, monkeypatch
+) -> None:
+    web = web_client(owner)
+    for at in (3000, 3060):  # two uploads late in an hour window, the user's whole budget
+        monkeypatch.setattr(ratelimits, "clock", lambda at=at: HOUR_START + at)
+        assert form_upload(web, at).status_code == 201
+    monkeypatch.setattr(ratelimits, "clock", lambda: HOUR_START + 3120)
+    page = web.post("/", {"image": image(9)})  # a person's browser: no JSON
+    assert page.status_code == 429 and page["Retry-After"] == "2280"
+    assert "Try again in 38 minutes." in page.content.decode()
+    script = form_upload(web, 10)  # the upload page's script shows the JSON's error text
+    assert script.json()["retry_after"] == 2280 and "Try again in 38 minutes." in script.json()["error"]

@@ -149,3 +149,21 @@ def test_no_secret_is_written_in_the_source() -> None:
         for match in pattern.finditer(path.read_text(encoding="utf-8", errors="replace"))
     ]
     assert hits == []
+
+
+def connect_src(response) -> list[str]:
+    policy = response["Content-Security-Policy"]
+    return next(d for d in policy.split("; ") if d.startswith("connect-src")).split()[1:]
+
+
+@pytest.mark.parametrize("host", ["testserver", "127.0.0.1:8000", "localhost"])
+def test_it_lets_a_page_open_a_websocket_to_its_own_host_only(host, settings) -> None:
+    settings.ALLOWED_HOSTS = [host.split(":")[0]]
+    sources = connect_src(Client(HTTP_HOST=host).get("/accounts/login/"))
+    assert sources == ["'self'", f"ws://{host}", f"wss://{host}"]
+    assert not {"ws:", "wss:", "*", "http:", "https:"} & set(sources)
+
+
+def test_a_host_a_policy_cannot_name_leaves_the_websocket_to_self(settings) -> None:
+    settings.ALLOWED_HOSTS = ["[::1]"]
+    assert connect_src(Client(HTTP_HOST="[::1]:8000").get("/accounts/login/")) == ["'self'"]

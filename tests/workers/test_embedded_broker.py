@@ -63,3 +63,26 @@ def test_a_message_goes_through_the_sqlite_file_and_comes_back(tmp_path, setting
         message.ack()
         assert message.payload == {"job": 7}
         box.close()
+
+
+def test_the_sqlite_broker_file_uses_wal_and_a_sender_waits_for_a_lock_instead_of_failing(tmp_path) -> None:
+    import sqlite3
+    import threading
+
+    path = tmp_path / "broker.sqlite3"
+    with Connection(f"sqlite:///{path}", transport="workers.embedded_broker:Transport") as connection:
+        box = connection.SimpleQueue("probe")
+        box.put({"job": 1})
+        held = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        held.execute("BEGIN IMMEDIATE")  # another process writing for a while (the web, a worker, beat)
+        release = threading.Timer(5.5, lambda: held.execute("COMMIT"))  # past pysqlite's own 5 s
+        release.start()
+        try:
+            box.put({"job": 2})  # waits for the lock instead of "database is locked"
+        finally:
+            release.join()
+            held.close()
+        assert [box.get(timeout=5).payload for _ in range(2)] == [{"job": 1}, {"job": 2}]
+        box.close()
+    journal = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert journal == "wal"  # readers (every worker's poll) never hold up a sender

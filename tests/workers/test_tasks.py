@@ -10,13 +10,13 @@ import uuid
 import pytest
 from celery.exceptions import Retry
 
-from birdsite.classification import claims
+from birdsite.classification import claims, processing
 from birdsite.photos.models import ClassificationJob
 from birdsite.sightings.models import Sighting
 from tests.fakes import FakeClassifier
 from tests.helpers import submit
 from workers import app, model
-from workers.tasks import _load_model_in_this_process, classify
+from workers.tasks import _load_model_in_this_process, classify, classify_chunk
 
 Status = ClassificationJob.Status
 
@@ -143,3 +143,56 @@ def test_the_classifiers_invalid_image_error_fails_the_job_at_once_instead_of_re
     job.refresh_from_db()
     assert job.status == Status.FAILED and job.attempts == 1 and "could not be read" in job.error
     assert broken.calls == [1, 1]  # the pass, then that image alone: no second attempt later
+
+
+def no_model():
+    raise RuntimeError("head.weights.h5 does not match its checksum")
+
+
+@pytest.fixture
+def retries_asked(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """What the tasks ask ``self.retry`` for (the countdown, other args), instead of a worker's retry."""
+    asked: list[dict] = []
+
+    def record(task):
+        def retry(**options):
+            asked.append(options)
+            return Retry("retry asked", when=options.get("countdown"))
+
+        return retry
+
+    for task in (classify, classify_chunk):
+        monkeypatch.setattr(task, "retry", record(task))
+    return asked
+
+
+@pytest.mark.django_db
+def test_the_task_gives_back_a_job_its_model_cannot_serve_and_comes_back_after_a_pause(
+    owner, monkeypatch, retries_asked
+) -> None:
+    job = submit(owner)
+    monkeypatch.setattr(model, "get_classifier", no_model)
+    with pytest.raises(Retry):
+        classify(job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.PENDING and job.error == "" and job.attempts == 1
+    assert retries_asked == [{"countdown": processing.UNSERVED_RETRY_FIRST, "max_retries": None}]
+
+
+@pytest.mark.django_db
+def test_a_chunk_gives_back_the_jobs_its_model_cannot_serve_and_comes_back_for_them(
+    owner, monkeypatch, retries_asked
+) -> None:
+    done, waiting = submit(owner), submit(owner)
+    ClassificationJob.objects.filter(pk=done.pk).update(status=Status.SUCCEEDED)
+    monkeypatch.setattr(model, "get_classifier", no_model)
+    with pytest.raises(Retry):
+        classify_chunk([done.pk, waiting.pk])
+    assert ClassificationJob.objects.get(pk=waiting.pk).status == Status.PENDING
+    assert retries_asked == [
+        {"args": [[waiting.pk]], "countdown": processing.UNSERVED_RETRY_FIRST, "max_retries": None}
+    ]
+
+
+def test_the_pause_before_coming_back_for_unserved_jobs_grows_to_a_minute() -> None:
+    assert [processing.unserved_retry_in(n) for n in range(7)] == [5, 10, 20, 40, 60, 60, 60]

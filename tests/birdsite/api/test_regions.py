@@ -72,3 +72,32 @@ def test_the_answer_lists_every_bird_with_its_box(owner_api, owner) -> None:
     assert [b["box"] for b in body["birds"]] == [[0.1, 0.2, 0.3, 0.4], [0.6, 0.5, 0.2, 0.25]]
     assert [len(b["predictions"]) for b in body["birds"]] == [5, 5]
     assert body["predictions"] == body["birds"][0]["predictions"]  # the best bird, as before
+
+
+OUT_OF_RANGE = ["1" + "0" * 400, "1e400", "-1e400", "NaN", "Infinity", "-0", "1" * 4000, "9" * 5000]
+# The API's parser refuses these before any view runs: not JSON (NaN), or past Python's int digits limit.
+UNPARSED = {"NaN", "Infinity", "9" * 5000}
+
+
+@pytest.mark.parametrize("number", OUT_OF_RANGE)
+@pytest.mark.parametrize("door", ["api", "page"])
+def test_it_answers_a_coordinate_out_of_floats_range_with_a_400_invalid_region(
+    owner_api, owner, client, queued, door, number
+) -> None:
+    job = finished_job(owner)
+    body = '{"region": [' + number + ", 0.1, 0.5, 0.5]}"
+    if door == "api":
+        response = owner_api.post(region_url(job.pk), body, content_type="application/json")
+    else:
+        client.force_login(owner)
+        url = reverse("photos:job-region", args=[job.pk])
+        response = client.post(url, body, content_type="application/json", HTTP_ACCEPT="application/json")
+    if number == "-0":  # a real number, inside the photo
+        assert response.status_code in (201, 202), response.content
+        return
+    assert response.status_code == 400, response.content
+    payload = response.json()
+    expected = "parse_error" if door == "api" and number in UNPARSED else "invalid_region"
+    assert payload["code"] == expected, payload
+    assert payload.get("message") or payload.get("error")
+    assert ClassificationJob.objects.count() == 1

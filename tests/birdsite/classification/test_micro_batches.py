@@ -62,7 +62,7 @@ def test_a_broken_photo_fails_alone_and_the_others_in_its_pass_succeed(owner, fa
     assert good.status == Status.SUCCEEDED
 
 
-def test_when_the_model_cannot_load_every_job_of_the_pass_fails_with_a_reason(owner):
+def test_when_the_model_cannot_load_every_job_of_the_pass_goes_back_to_waiting(owner):
     def broken() -> None:
         raise RuntimeError("no weights")
 
@@ -72,10 +72,11 @@ def test_when_the_model_cannot_load_every_job_of_the_pass_fails_with_a_reason(ow
         predict=lambda images, regions: _classify_many_with(broken, images, regions),
         take_along=7,
     )
-    assert outcome.status_of(first.pk) == Status.FAILED
+    assert outcome.status_of(first.pk) == Status.PENDING
+    assert sorted(outcome.released) == sorted([first.pk, second.pk])
     for job in (first, second):
         job.refresh_from_db()
-        assert job.status == Status.FAILED and "model is not available" in job.error
+        assert (job.status, job.error, job.claimed_by) == (Status.PENDING, "", "")
 
 
 def _classify_many_with(get_classifier, images, regions):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.utils import timezone
@@ -166,15 +167,51 @@ def test_the_payload_has_what_the_page_needs(owner) -> None:
     assert set(top) >= {"label", "scientific_name", "confidence", "ebird_code"}
 
 
-def test_a_model_that_cannot_be_loaded_fails_the_job_with_a_plain_reason(owner, monkeypatch) -> None:
+def broken_model():
+    raise RuntimeError("head.weights.h5 does not match its checksum")
+
+
+def test_a_model_that_cannot_be_loaded_gives_the_job_back_to_wait_instead_of_failing_it(
+    owner, monkeypatch
+) -> None:
     job = submit(owner)
-
-    def broken():
-        raise FileNotFoundError("/srv/models/DEFAULT")
-
-    monkeypatch.setattr("workers.model.get_classifier", broken)
+    monkeypatch.setattr("workers.model.get_classifier", broken_model)
     from workers import model
 
-    processing.jobs_process(job_ids=[job.pk], predict=model.classify_many)
+    outcome = processing.jobs_process(job_ids=[job.pk], predict=model.classify_many)
     job.refresh_from_db()
-    assert job.status == Status.FAILED and job.error == "The model is not available on this server right now."
+    assert (job.status, job.error, job.claimed_by, job.progress) == (Status.PENDING, "", "", 0)
+    assert outcome.released == [job.pk] and outcome.status_of(job.pk) == Status.PENDING
+    assert outcome.failed == [] and outcome.succeeded == []
+    assert job.lease_expires_at is None and job.started_at is None and job.finished_at is None
+    assert claims.jobs_claim(job_ids=[job.pk], token="a-good-worker").taken == {job.pk: 2}
+
+
+def test_a_late_give_back_of_a_claim_taken_over_changes_nothing(owner) -> None:
+    job = submit(owner)
+    first = claims.jobs_claim(job_ids=[job.pk]).taken
+    ClassificationJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - dt.timedelta(days=1))
+    claims.jobs_claim(job_ids=[job.pk])  # another worker took over
+    assert claims.jobs_release(first) == []
+    job.refresh_from_db()
+    assert job.status == Status.RUNNING and job.attempts == 2
+
+
+@pytest.mark.django_db(transaction=True)  # the lease thread has its own connection: it must see the row
+def test_a_job_running_four_times_as_long_as_its_lease_keeps_it_and_is_stored_once(owner, settings) -> None:
+    settings.JOB_LEASE_SECONDS, settings.JOB_LEASE_RENEW_SECONDS = 1, 0.2
+    job = submit(owner)
+    others: list[claims.Claimed] = []
+
+    class Slow(FakeClassifier):
+        def predict(self, images, top_k=5, regions=None):
+            deadline = time.monotonic() + 4 * settings.JOB_LEASE_SECONDS
+            while time.monotonic() < deadline:  # another worker keeps trying to take it meanwhile
+                others.append(claims.jobs_claim(job_ids=[job.pk], token="another-worker"))
+                time.sleep(0.1)
+            return super().predict(images, top_k, regions)
+
+    assert process([job.pk], Slow(), token="the-worker").status_of(job.pk) == Status.SUCCEEDED
+    assert len(others) > 30 and all(o.taken == {} for o in others)
+    job.refresh_from_db()
+    assert job.attempts == 1 and job.predictions.count() == 5
