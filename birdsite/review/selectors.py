@@ -156,5 +156,8 @@ def training_corrections() -> list[TrainingLabel]:
         if d.job_id in latest:
             continue
         labelled = d.verdict in ReviewDecision.LABELLED and d.label
-        latest[d.job_id] = TrainingLabel(d.pk, d.job.photo.image.name, d.label) if labelled else None
+        # An "accept" on a photo the model found no bird in named nothing (decisions stored before
+        # review_decide refused them): never a training label.
+        named = labelled and not (d.verdict == Verdict.ACCEPTED and d.job.is_bird is False)
+        latest[d.job_id] = TrainingLabel(d.pk, d.job.photo.image.name, d.label) if named else None
     return [t for t in latest.values() if t is not None]

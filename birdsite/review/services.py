@@ -38,6 +38,13 @@ def review_decide(
     if not predictions:
         raise ReviewRejected("This classification has no predictions to review.")
     top1 = predictions[0]
+    if verdict == Verdict.ACCEPTED and job.is_bird is False:
+        # The model named no bird: its top-1 is only the least unlikely class, never an answer to agree
+        # with. Accepting it would put an unnamed label into the next model's training photos.
+        raise ReviewRejected(
+            "The model found no bird in this photo: mark it 'Not a bird', or name the species it shows.",
+            code="no_bird_to_accept",
+        )
     if verdict == Verdict.ACCEPTED:
         label = top1.label
     elif verdict == Verdict.CORRECTED:
@@ -56,8 +63,8 @@ def review_decide(
             common_name, scientific_name = by_label[label].common_name, by_label[label].scientific_name
         else:
             raise ReviewRejected(f"{label!r} is not a species of the catalog.")
-    if verdict == Verdict.CORRECTED and label == top1.label:
-        verdict = Verdict.ACCEPTED  # "corrected" to the model's own answer is agreement
+    if verdict == Verdict.CORRECTED and label == top1.label and job.is_bird is not False:
+        verdict = Verdict.ACCEPTED  # "corrected" to the model's own answer is agreement (if it saw a bird)
     decision = ReviewDecision.objects.create(
         job=job,
         model_version=job.model_version,

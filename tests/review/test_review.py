@@ -102,3 +102,37 @@ def test_a_reviewer_decides_on_the_page_and_sees_the_dashboard(client, owner, st
     search = client.get(reverse("review:species-search"), {"q": "grosbeak"}).json()
     assert {r["key"] for r in search["results"]} == {"pingro", "eveg"}
     assert client.get(reverse("review:image", args=[job.pk])).status_code == 200
+
+
+def test_accepting_the_top_1_of_a_photo_with_no_bird_is_refused_and_labels_nothing(owner, staff) -> None:
+    cup = job_with(owner, is_bird=False)
+    with pytest.raises(services.ReviewRejected) as refused:
+        services.review_decide(job=cup, reviewer=staff, verdict="accepted")
+    assert refused.value.code == "no_bird_to_accept"
+    assert not ReviewDecision.objects.filter(job=cup).exists()
+    assert selectors.training_corrections() == []
+
+
+def test_naming_a_photo_with_no_bird_as_its_top_1_is_a_correction_not_agreement(owner, staff) -> None:
+    cup = job_with(owner, is_bird=False)
+    decision = services.review_decide(job=cup, reviewer=staff, verdict="corrected", label="amegfi")
+    assert decision.verdict == Verdict.CORRECTED and decision.label == "amegfi"
+    [label] = selectors.training_corrections()
+    assert label.label == "amegfi"  # the reviewer named it
+
+
+def test_an_old_accept_on_a_photo_with_no_bird_never_becomes_a_training_label(owner, staff) -> None:
+    cup = job_with(owner, is_bird=False)
+    ReviewDecision.objects.create(
+        job=cup, model_version=cup.model_version, verdict=Verdict.ACCEPTED, label="amegfi",
+        common_name="American Goldfinch", top1_label="amegfi", top1_confidence=0.9, reviewer_id=staff.pk,
+    )  # fmt: skip
+    assert selectors.training_corrections() == []
+
+
+def test_the_queue_offers_no_bird_or_a_name_for_a_photo_with_no_bird(client, owner, staff) -> None:
+    cup = job_with(owner, is_bird=False, top_confidence=0.3)
+    client.force_login(staff)
+    page = client.get(reverse("review:queue")).content.decode()
+    assert f"Job {cup.pk}" in page
+    assert "data-accept>" not in page and "data-no-bird-choice" in page
