@@ -28,6 +28,8 @@ class Calibration:
     group_temperatures: dict[str, float] = field(default_factory=dict)  # "few"/"many" -> T
     logit_adjustment: float = 0.0  # tau
     few_photos_max: int = FEW_PHOTOS
+    # Union models: classes from this index on are the backbone head's own, with temperature "inat".
+    extra_from: int | None = None
 
     @classmethod
     def from_config(cls, config: dict) -> Calibration:
@@ -37,6 +39,7 @@ class Calibration:
             group_temperatures={k: float(v) for k, v in raw.get("group_temperatures", {}).items()},
             logit_adjustment=float(raw.get("logit_adjustment", 0.0)),
             few_photos_max=int(raw.get("few_photos_max", FEW_PHOTOS)),
+            extra_from=config.get("own_classes"),
         )
 
     def as_config(self) -> dict:
@@ -59,12 +62,21 @@ def probabilities(logits: np.ndarray, training_photos: np.ndarray, calibration: 
     z = adjusted_logits(np.asarray(logits, dtype=np.float64), training_photos, calibration.logit_adjustment)
     if not calibration.group_temperatures:
         return metrics.softmax(z, calibration.temperature)
-    few = np.asarray(training_photos) <= calibration.few_photos_max
-    top_is_few = few[z.argmax(axis=1)]
-    t_few = calibration.group_temperatures.get("few", calibration.temperature)
-    t_many = calibration.group_temperatures.get("many", calibration.temperature)
-    temperature = np.where(top_is_few, t_few, t_many)[:, None]
+    temperature = group_temperature(z.argmax(axis=1), training_photos, calibration)[:, None]
     return metrics.softmax(z / temperature)
+
+
+def group_temperature(top: np.ndarray, training_photos: np.ndarray, calibration: Calibration) -> np.ndarray:
+    """Per photo, the temperature of its top class's group: "few", "many", or "inat" (a union model's
+    species that only the backbone's head knows)."""
+    groups = calibration.group_temperatures
+    few = np.asarray(training_photos) <= calibration.few_photos_max
+    t_few = groups.get("few", calibration.temperature)
+    t_many = groups.get("many", calibration.temperature)
+    temperature = np.where(few[top], t_few, t_many)
+    if calibration.extra_from is not None and "inat" in groups:
+        temperature = np.where(top >= calibration.extra_from, groups["inat"], temperature)
+    return temperature
 
 
 def class_photos(classes: Sequence[str], catalog) -> np.ndarray:

@@ -18,7 +18,7 @@ from classifier import metrics
 from classifier.catalog import Catalog
 from classifier.data import Sample, catalog_resolver, load_samples
 from classifier.training import inat_fit
-from classifier.training.inat_train import _fit_head, _mean_views
+from classifier.training.inat_train import _fit_head, _mean_views, calibrator
 
 PAIRS = (
     ("gpiosenka525", "cub100"),
@@ -51,11 +51,13 @@ def evaluate(datasets: Path, model_dir: Path, pairs=PAIRS) -> dict:
         position = {c: i for i, c in enumerate([*classes, *extra])}
         target = np.array([position[s.label] for s in tested])
         row = {"train_photos_per_taxon": round(float(np.mean(list(counts.values()))), 1), "n": len(tested)}
-        for name, z in (
-            ("union", head.logits(pooled, logits)),
-            ("ours_only", pooled @ weights + bias),
+        temperatures = config.get("calibration", {}).get("group_temperatures", {})
+        union_calibrate = calibrator(few, len(position), fit.temperature, temperatures)
+        for name, z, calibrate in (
+            ("union", head.logits(pooled, logits), union_calibrate),
+            ("ours_only", pooled @ weights + bias, lambda z: metrics.softmax(z, fit.temperature)),
         ):
-            probs = metrics.softmax(z, fit.temperature)
+            probs = calibrate(z)
             row[name] = {
                 "top1": round(float((probs.argmax(1) == target).mean()), 4),
                 "ece": round(float(metrics.expected_calibration_error(probs, target)), 4),

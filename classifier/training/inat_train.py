@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from classifier import metrics, openset, sealing
+from classifier import calibration, metrics, openset, sealing
 from classifier.backbones import inat, inat_features
 from classifier.backbones.union import UnionHead
 from classifier.catalog import Catalog, species_of
@@ -40,6 +40,7 @@ OPEN_SET_BUDGET = 0.015  # share of known validation photos the open-set rule ma
 # and max probability 0.856 / 0.876): no better than energy, and it needs class means at serving.
 OPEN_SET_SCORES = ("max_probability", "energy")
 SURE = 0.6  # "likely" or better on the pages
+Calibrate = Callable[[np.ndarray], np.ndarray]
 
 
 def _mean_views(samples: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray]:
@@ -119,11 +120,16 @@ def train_inat(
     w_split, b_split = _fit_head(split["train"], classes)
     split_head, extra = inat_fit.union_head(w_split, b_split, classes, few_split, keys, fit)
     union_classes = [*classes, *extra]
-    held_out, overall = score(split_head, union_classes, split["test"], fit.temperature, few_split)
     kept_head, kept_extra = inat_fit.union_head(w_kept, b_kept, kept, few_kept, keys, fit)
     kept_classes = [*kept, *kept_extra]
+    # One temperature per group of the top class (few-photo taxa of ours, the rest, the iNat head's own),
+    # fitted on validation with the left-out species answered through the iNat head.
+    temperatures = fit_group_temperatures(kept_head, kept_classes, split["valid"], few_kept, fit.temperature)
+    calibrate_kept = calibrator(few_kept, len(kept_classes), fit.temperature, temperatures)
+    calibrate = calibrator(few_split, len(union_classes), fit.temperature, temperatures)
+    held_out, overall = score(split_head, union_classes, split["test"], calibrate, few_split)
     rule, open_set = fit_open_set(
-        (w_kept, b_kept, kept, few_kept), keys, fit, split["valid"], split["test"], left_out
+        (w_kept, b_kept, kept, few_kept), keys, fit, split["valid"], split["test"], left_out, calibrate_kept
     )  # fmt: skip
 
     # 3. the head that ships
@@ -147,6 +153,7 @@ def train_inat(
         "classes": union_classes,
         "own_classes": len(classes),
         "temperature": fit.temperature,
+        "calibration": {"group_temperatures": temperatures, "few_photos_max": FEW_PHOTOS},
         "tta_flip": True,
         "bird_gate": bird_gate,
         "open_set": rule.as_config(),
@@ -175,9 +182,10 @@ def train_inat(
         "version": version,
         "held_out": held_out,  # {dataset: summary}, as every model's metrics have it
         "held_out_all": overall,
-        "left_out_species": score_left_out(kept_head, kept_classes, split["test"], left_out, fit),
+        "left_out_species": score_left_out(kept_head, kept_classes, split["test"], left_out, calibrate_kept),
         "open_set": open_set,
         "union_fit": {"scale": fit.scale, "shift": fit.shift, "few_lift": fit.few_lift, "T": fit.temperature},
+        "group_temperatures": temperatures,
         "training_seconds": round(time.monotonic() - started, 1),
     }
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -185,10 +193,10 @@ def train_inat(
     return result
 
 
-def score(head: UnionHead, classes: Sequence[str], rows: Sequence[Sample], temperature: float, few):
+def score(head: UnionHead, classes: Sequence[str], rows: Sequence[Sample], calibrate: Calibrate, few):
     """``({dataset: metrics.summary}, {"all": summary, "ece_by_support": …})``: the first in the shape every
     model's ``held_out`` has (a retraining compares with its base on it); flip averaged."""
-    probs, target = union_probabilities(head, classes, rows, temperature)
+    probs, target = union_probabilities(head, classes, rows, calibrate)
     sources = np.array([s.source for s in rows])
 
     def rounded(m: np.ndarray) -> dict[str, float]:
@@ -207,20 +215,49 @@ def score(head: UnionHead, classes: Sequence[str], rows: Sequence[Sample], tempe
     return per_dataset, overall
 
 
-def union_probabilities(head: UnionHead, classes, rows, temperature: float) -> tuple[np.ndarray, np.ndarray]:
-    """Calibrated probabilities of ``rows`` (orig and flip logits averaged, as serving does) and targets."""
+def union_logits(head: UnionHead, classes, rows) -> tuple[np.ndarray, np.ndarray]:
+    """Logits of ``rows`` (orig and flip averaged, as serving does) and their targets."""
     paths = [s.path for s in rows]
     (p, lg), (pf, lgf) = inat_features.outputs(paths, "orig"), inat_features.outputs(paths, "flip")
-    z = (head.logits(p, lg) + head.logits(pf, lgf)) / 2
     position = {c: i for i, c in enumerate(classes)}
-    return metrics.softmax(z, temperature), np.array([position[s.label] for s in rows])
+    return (head.logits(p, lg) + head.logits(pf, lgf)) / 2, np.array([position[s.label] for s in rows])
 
 
-def score_left_out(head: UnionHead, classes, rows, left_out: set[str], fit) -> dict:
+def union_probabilities(
+    head: UnionHead, classes, rows, calibrate: Calibrate
+) -> tuple[np.ndarray, np.ndarray]:
+    z, target = union_logits(head, classes, rows)
+    return calibrate(z), target
+
+
+def fit_group_temperatures(
+    head: UnionHead, classes, rows, few: np.ndarray, fallback: float
+) -> dict[str, float]:
+    """The temperature minimising each group's log loss, the group being that of the top class."""
+    z, target = union_logits(head, classes, rows)
+    top = z.argmax(axis=1)
+    own = len(few)
+    few_top = np.concatenate([few, np.zeros(len(classes) - own, bool)])[top]
+    groups = {"few": (top < own) & few_top, "many": (top < own) & ~few_top, "inat": top >= own}
+    return {
+        g: metrics.fit_temperature(z[m], target[m]) if m.sum() >= 10 else fallback for g, m in groups.items()
+    }
+
+
+def calibrator(few: np.ndarray, classes: int, temperature: float, groups: dict[str, float]) -> Calibrate:
+    """``logits -> probabilities`` with the group temperatures, as ``classifier/calibration.py`` serves."""
+    photos = np.zeros(classes)
+    photos[: len(few)] = np.where(few, 1, FEW_PHOTOS + 1)
+    setting = calibration.Calibration(
+        temperature=temperature, group_temperatures=groups, few_photos_max=FEW_PHOTOS, extra_from=len(few)
+    )
+    return lambda z: calibration.probabilities(z, photos, setting)
+
+
+def score_left_out(head: UnionHead, classes, rows, left_out: set[str], calibrate: Calibrate) -> dict:
     """The test photos of the species left out of our head: named through the iNat head only."""
     chosen = [s for s in rows if s.label in left_out]
-    pooled, logits = _mean_views(chosen)
-    probs = metrics.softmax(head.logits(pooled, logits), fit.temperature)
+    probs, _ = union_probabilities(head, classes, chosen, calibrate)
     position = {c: i for i, c in enumerate(classes)}
     target = np.array([position[s.label] for s in chosen])
     report = {
@@ -231,7 +268,7 @@ def score_left_out(head: UnionHead, classes, rows, left_out: set[str], fit) -> d
     return report
 
 
-def fit_open_set(kept_parts, keys, fit, valid, test, left_out: set[str]) -> tuple[OpenSet, dict]:
+def fit_open_set(kept_parts, keys, fit, valid, test, left_out: set[str], calibrate) -> tuple[OpenSet, dict]:
     """The open-set rule, with the left-out species unknown to both heads (their iNat outputs are dropped
     too): of ``OPEN_SET_SCORES``, the score that separates them best on validation; its threshold calls
     ``OPEN_SET_BUDGET`` of known validation photos unknown."""
@@ -242,7 +279,7 @@ def fit_open_set(kept_parts, keys, fit, valid, test, left_out: set[str]) -> tupl
     def scored(rows: Sequence[Sample]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
         pooled, logits = _mean_views(rows)
         z = head.logits(pooled, logits)
-        probs = metrics.softmax(z, fit.temperature)
+        probs = calibrate(z)
         every = openset.scores(z, probs)
         unknown = np.array([s.label in left_out for s in rows])
         return {k: every[k] for k in OPEN_SET_SCORES}, probs.max(1), unknown
@@ -302,7 +339,8 @@ def score_held_out(model_dir: Path, samples: Sequence[Sample]) -> dict[str, dict
     test = [s for s in samples if s.split == "test" and s.label in known]
     if not test:
         return {}
-    probs, target = union_probabilities(UnionHead.load(Path(model_dir)), classes, test, config["temperature"])
+    calibrate = calibration.for_model(Path(model_dir))
+    probs, target = union_probabilities(UnionHead.load(Path(model_dir)), classes, test, calibrate)
     sources = np.array([s.source for s in test])
     return {
         source: metrics.summary(probs[sources == source], target[sources == source])

@@ -38,3 +38,13 @@ def test_fitted_group_temperatures_soften_an_overconfident_group():
     logits[np.arange(400), 0] += 8.0  # always sure of class 0 (a few-photo class), right 1 time in 4
     temps = fit_group_temperatures(logits, y, PHOTOS)
     assert temps["few"] > 5 and "many" not in temps
+
+
+def test_a_union_models_own_head_species_get_their_own_temperature() -> None:
+    groups = {"few": 0.5, "many": 1.0, "inat": 2.0}
+    setting = Calibration(temperature=1.0, group_temperatures=groups, extra_from=2)
+    photos = np.array([3.0, 40.0, 0.0])  # a few-photo class, a many-photo class, an iNat-only species
+    logits = np.array([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]])
+    probs = probabilities(logits, photos, setting)
+    expected = [np.exp(2 / t) / (np.exp(2 / t) + 2) for t in (0.5, 1.0, 2.0)]
+    np.testing.assert_allclose(probs.max(axis=1), expected)
