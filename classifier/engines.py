@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -142,17 +143,29 @@ class LiteRTEngine:
         return self._plans[size]
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        species, imagenet = [], []
-        start = 0
-        while start < len(batch):
-            size = self.chunk if len(batch) - start >= self.chunk else 1
-            s, i = self._plan(size)(batch[start : start + size])
-            species.append(s.astype(np.float64))
-            imagenet.append(i.astype(np.float64))
-            start += size
+        species, imagenet = in_chunks(batch, self.chunk, self._plan)
         if not species:
             return np.empty((0, 0)), np.empty((0, 1000))
-        return np.concatenate(species), np.concatenate(imagenet)
+        return np.concatenate(species).astype(np.float64), np.concatenate(imagenet).astype(np.float64)
+
+
+Pair = tuple[np.ndarray, np.ndarray]
+
+
+def in_chunks(
+    batch: np.ndarray, chunk: int, plan: Callable[[int], Callable[[np.ndarray], Pair]]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Both outputs of ``plan(size)`` over ``batch`` in chunks of ``chunk`` images, the rest one by one (an
+    interpreter planned for each of the two sizes, never re-planned)."""
+    first, second = [], []
+    start = 0
+    while start < len(batch):
+        size = chunk if len(batch) - start >= chunk else 1
+        a, b = plan(size)(batch[start : start + size])
+        first.append(a)
+        second.append(b)
+        start += size
+    return first, second
 
 
 # --- conversion and its cache ------------------------------------------------------------------

@@ -35,15 +35,19 @@ def upload(request: HttpRequest) -> HttpResponse:
                     owner=request.user, upload=form.cleaned_data["image"]
                 )
             except Refused as exc:
-                if _wants_json(request):
-                    return JsonResponse({"code": exc.code, "error": exc.message}, status=400)
+                if _wants_json(request):  # the status the API gives the same refusal (birdsite/errors.py)
+                    body = {"code": exc.code, "error": exc.message}
+                    return JsonResponse(body, status=http_status(exc.code))
                 form.add_error("image", exc.message)
             else:
                 if _wants_json(request):
                     return JsonResponse(selectors.job_payload(job), status=201)
                 return redirect("photos:job", job.pk)
         elif _wants_json(request):
-            return JsonResponse({"code": "invalid", "error": form.errors.get_json_data()}, status=400)
+            # One sentence the page shows as it is (a dict of field errors made it say "refused").
+            (first, *_) = form.errors.get_json_data().get("image") or [{"code": "invalid", "message": ""}]
+            message = first["message"] or "The upload was refused."
+            return JsonResponse({"code": first["code"], "error": message}, status=400)
     recent = selectors.jobs_for(user=request.user)[:6]
     context = {"form": form, "recent": recent, "push_available": push_available()}
     return render(request, "photos/upload.html", context, status=400 if form.errors else 200)

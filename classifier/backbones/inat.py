@@ -116,14 +116,9 @@ class InatNet:
         return self._plans[size]
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pooled, logits = [], []
-        start = 0
-        while start < len(batch):
-            size = self.chunk if len(batch) - start >= self.chunk else 1
-            p, lg = self._plan(size)(np.ascontiguousarray(batch[start : start + size], dtype=np.uint8))
-            pooled.append(p)
-            logits.append(lg)
-            start += size
+        from classifier.engines import in_chunks
+
+        pooled, logits = in_chunks(np.ascontiguousarray(batch, dtype=np.uint8), self.chunk, self._plan)
         if not pooled:
             return np.empty((0, FEATURE_SIZE), np.float32), np.empty((0, len(labels())), np.float32)
         return np.concatenate(pooled), np.concatenate(logits)

@@ -85,7 +85,7 @@ def test_a_plain_form_upload_redirects_to_the_result_page(owner_client: Client, 
 def test_a_bad_upload_is_explained_and_nothing_is_queued(owner_client: Client, queued) -> None:
     bad = upload_file(b"%PDF-1.4 not a photo", "bird.jpg")
     response = owner_client.post(reverse("photos:upload"), {"image": bad}, HTTP_ACCEPT="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 415  # as the API answers it (birdsite/errors.py HTTP_STATUS)
     assert response.json()["code"] == "not_an_image"
     page = owner_client.post(reverse("photos:upload"), {"image": upload_file(b"nope")})
     assert page.status_code == 400 and b"not an image we can read" in page.content
@@ -206,3 +206,13 @@ def test_csrf_is_enforced_on_every_form(owner, job) -> None:
 def test_the_sighting_form_preselects_the_current_species_once(owner_client: Client, job) -> None:
     html = owner_client.get(reverse("sightings:detail", args=[job.sighting.pk])).content.decode()
     assert html.count(" checked>") == 1 and 'value="amegfi" checked>' in html
+
+
+def test_an_empty_file_from_the_page_is_told_in_the_apis_words(owner_client: Client, queued) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    empty = SimpleUploadedFile("empty.jpg", b"", content_type="image/jpeg")
+    response = owner_client.post(reverse("photos:upload"), {"image": empty}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"code": "empty", "error": "The file is empty."}
+    assert not ClassificationJob.objects.exists()
