@@ -75,7 +75,7 @@ def main() -> int:
     )
     sizes = [locate.input_size(*p.size) for p in decoded]
     out["heat_map_input"] = sorted({f"{w}x{h}" for w, h in sizes})
-    out["answers_per_photo"] = float(np.mean([len(r["birds"]) for r in clf.predict(data)]))
+    out["answers_per_photo"] = float(np.mean([len(r.birds) for r in clf.predict(data)]))
     out["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     print(json.dumps(out, indent=2))
     return 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import JsonResponse
+
 
 class Refused(Exception):
     """A service refused: ``code`` is stable (for programs), ``message`` is for people."""
@@ -46,3 +48,31 @@ HTTP_STATUS: dict[str, int] = {
 
 def http_status(code: str) -> int:
     return HTTP_STATUS.get(code, 400)
+
+
+def refusal_body(
+    code: str, message: str, *, details: Any | None = None, retry_after: int | None = None
+) -> dict[str, Any]:
+    """The one JSON body of a refusal, for the API and the pages' scripts alike:
+    ``{"code", "message"[, "details"][, "retry_after"]}``."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    return body
+
+
+def refusal_response(exc: Refused, *, status: int | None = None) -> JsonResponse:
+    """A refusal as the pages' scripts get it: the body the API sends, the status of its code, and
+    ``Retry-After`` where the refusal says when to come back."""
+    wait = getattr(exc, "retry_after", None)
+    details = exc.details
+    problems = getattr(exc, "problems", None)
+    if details is None and problems:
+        details = {"problems": [p.__dict__ for p in problems]}
+    body = refusal_body(exc.code, exc.message, details=details, retry_after=wait)
+    response = JsonResponse(body, status=status or http_status(exc.code))
+    if wait is not None:
+        response["Retry-After"] = str(wait)
+    return response

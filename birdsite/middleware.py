@@ -15,6 +15,8 @@ from django.core.exceptions import DisallowedHost
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from birdsite.errors import refusal_body
+
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 MESSAGE = "The service is briefly unavailable (database). Nothing was saved; please try again."
@@ -32,7 +34,7 @@ class DatabaseUnavailableMiddleware:
             return None
         log.error("database unavailable for %s %s: %s", request.method, request.path, exception)
         if "application/json" in request.headers.get("Accept", "") or request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse({"code": "unavailable", "error": MESSAGE}, status=503)
+            response: HttpResponse = JsonResponse(refusal_body("unavailable", MESSAGE), status=503)
         else:
             response = HttpResponse(MESSAGE, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -29,9 +29,9 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
-from birdsite.errors import Refused
+from birdsite.errors import Refused, refusal_response
 
 log = logging.getLogger(__name__)
 _PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -356,10 +356,8 @@ def request_upload_hit(request: Any, *, new_request: bool = True) -> None:
 def throttled_response(request: HttpRequest, exc: Throttled) -> HttpResponse:
     """429 for the web pages: the JSON they already speak for scripts, a short page for people."""
     if "application/json" in request.headers.get("Accept", ""):
-        body = {"code": exc.code, "error": exc.message, "retry_after": exc.retry_after}
-        response: HttpResponse = JsonResponse(body, status=429)
-    else:
-        response = HttpResponse(exc.message, status=429, content_type="text/plain; charset=utf-8")
+        return refusal_response(exc)
+    response = HttpResponse(exc.message, status=429, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -306,7 +306,7 @@ BIRDSITE_LITERT_PRECISION = env_choice("BIRDSITE_LITERT_PRECISION", "float32", _
 # Threads of the inference engine; 0: one per core.
 BIRDSITE_THREADS = env_int("BIRDSITE_THREADS", 0, minimum=0)
 # Test-time flip: default (the model's own choice), auto (only when the first pass is unsure), on, off.
-BIRDSITE_TTA = env_choice("BIRDSITE_TTA", "default", ("default", "auto", "on", "off"))
+BIRDSITE_TTA = env_choice("BIRDSITE_TTA", "default", ("default", "unsure", "always", "never"))
 # Answers kept per bird, birds kept per photo, and the longest error text stored on a job.
 TOP_K = env_int("TOP_K", 5, minimum=1)
 MAX_BIRDS_PER_PHOTO = env_int("MAX_BIRDS_PER_PHOTO", 4, minimum=1)

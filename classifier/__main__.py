@@ -148,7 +148,7 @@ def _predict(args: argparse.Namespace) -> int:
             failures += 1
             result = {"path": path, "error": str(exc)}
         else:
-            result = {"path": path, **clf.predict([image], top_k=args.top_k)[0]}
+            result = {"path": path, **clf.predict([image], top_k=args.top_k)[0].to_dict()}
         if args.json:
             print(json.dumps(result), flush=True)
         else:

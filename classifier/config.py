@@ -24,11 +24,11 @@ ENGINE_ENV = "BIRDSITE_ENGINE"
 PRECISION_ENV = "BIRDSITE_LITERT_PRECISION"
 THREADS_ENV = "BIRDSITE_THREADS"
 TTA_ENV = "BIRDSITE_TTA"
+# Flip test-time augmentation, spelled one way everywhere (settings, the command line, ``load``).
+TTA_MODES = ("unsure", "always", "never")
 BATCH_SIZE_ENV = "BIRDSITE_BATCH_SIZE"
 DATASETS_ENV = "BIRDSITE_DATASETS"
 
-_TRUE = ("on", "true", "yes", "1")
-_FALSE = ("off", "false", "no", "0")
 
 
 def default_model_dir() -> Path:
@@ -70,13 +70,14 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class Options:
-    """How to serve a model. ``threads`` None: every core of the process; ``tta`` None: the model's choice
-    (``"auto"``: flip only when the first pass is unsure, see ``classifier/inference.py``)."""
+    """How to serve a model. ``threads`` None: every core of the process; ``tta`` one of ``TTA_MODES``
+    (``"unsure"``: a flipped second pass only where the first is unsure, see ``classifier/inference.py``),
+    None: the model's choice."""
 
     engine: str = "auto"
     precision: str = "float32"
     threads: int | None = None
-    tta: bool | str | None = None
+    tta: str | None = None
     batch_size: int = BATCH_SIZE
     # The labelled photos the int8 conversion calibrates and checks on (None: ../shared beside the checkout).
     datasets: Path | None = None
@@ -88,8 +89,8 @@ class Options:
             raise ValueError(f"unknown LiteRT precision {self.precision!r}; choose one of {PRECISIONS}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise ValueError(f"threads must be a whole number of at least 1, got {self.threads!r}")
-        if self.tta not in (None, True, False, "auto"):
-            raise ValueError(f"tta must be True, False, 'auto' or None, got {self.tta!r}")
+        if self.tta is not None and self.tta not in TTA_MODES:
+            raise ValueError(f"tta must be one of {TTA_MODES} or None, got {self.tta!r}")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise ValueError(f"batch_size must be a whole number of at least 1, got {self.batch_size!r}")
 
@@ -122,16 +123,14 @@ class Options:
         return cls(**values)  # type: ignore[arg-type]
 
 
-def parse_tta(raw: str, name: str = "tta") -> bool | str:
-    """``on``/``off`` (and true/false, yes/no, 1/0) or ``auto``; anything else raises naming ``name``."""
+def parse_tta(raw: str, name: str = "tta") -> str | None:
+    """One of ``TTA_MODES``, or ``default`` (None: the model's choice); else raises naming ``name``."""
     value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    if value == "auto":
-        return "auto"
-    raise ValueError(f"{name}={raw!r}: choose on, off or auto")
+    if value == "default":
+        return None
+    if value in TTA_MODES:
+        return value
+    raise ValueError(f"{name}={raw!r}: choose {', '.join(TTA_MODES)} or default")
 
 
 def _positive_int(name: str, raw: str) -> int:

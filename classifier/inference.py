@@ -13,6 +13,7 @@ from classifier.catalog import Catalog
 from classifier.choose import REGION_GATE, Look, choose
 from classifier.config import BATCH_SIZE, ModelConfig, Options, default_model_dir
 from classifier.locate import Locator
+from classifier.result import Bird, PhotoResult, Prediction
 
 # Photos are decoded with the shorter side at least this (JPEG: at 1/2..1/8 scale), finer only for crops.
 LOCATE_DECODE = 352
@@ -37,8 +38,7 @@ class Classifier:
         self._calibrate = calibration.for_model(model_dir)  # read once, not at every forward pass
         self.batch_size = options.batch_size
         # Flip TTA: "always", "never", or "unsure" (a second, flipped pass only where the first is unsure).
-        tta = options.tta if options.tta is not None else ("auto" if self.config.tta_flip else False)
-        self.tta = {True: "always", False: "never", "auto": "unsure"}[tta]
+        self.tta = options.tta or ("unsure" if self.config.tta_flip else "never")
         self._engine = serving.create_checked(
             self.config,
             options.engine,
@@ -92,15 +92,15 @@ class Classifier:
         items: Sequence[images.ImageInput],
         top_k: int = 5,
         regions: Sequence[Sequence[float] | None] | None = None,
-    ) -> list[dict]:
-        """One result per image, in order (the shape is in the README and ``classifier/inference.py``).
+    ) -> list[PhotoResult]:
+        """One result per image, in order (``classifier/result.py``; its JSON shape is in the README).
 
         ``regions``: per image, a user box ``[x, y, w, h]`` in 0..1 to name instead of locating, or None.
         Raises ``InvalidImage`` if any input cannot be decoded (callers that must not lose the rest decode
         with ``open_image`` first), ``ValueError`` for a region that is empty or outside the photo."""
         if regions is not None and len(regions) != len(items):
             raise ValueError(f"{len(regions)} regions for {len(items)} images")
-        results: list[dict] = []
+        results: list[PhotoResult] = []
         for start in range(0, len(items), self.batch_size):
             chunk = list(items[start : start + self.batch_size])
             boxes = list(regions[start : start + len(chunk)]) if regions is not None else [None] * len(chunk)
@@ -109,7 +109,7 @@ class Classifier:
 
     def _predict_chunk(
         self, items: list[images.ImageInput], user_boxes: list[Sequence[float] | None], top_k: int
-    ) -> list[dict]:
+    ) -> list[PhotoResult]:
         user = [None if box is None else locate.valid_region(list(box)) for box in user_boxes]
         photos = [images.open_photo(item, min_size=LOCATE_DECODE) for item in items]
         plans: list[list[images.Box]] = []  # per photo, the boxes to name: the whole (or user's) first
@@ -138,25 +138,17 @@ class Classifier:
             results.append(self._result(chosen, top_k))
         return results
 
-    def _result(self, looks: list[Look], top_k: int) -> dict:
-        birds = [self._bird(look, top_k) for look in looks]
-        best = birds[0]
-        return {
-            "model_version": self.model_version,
-            "is_bird": any(b["is_bird"] for b in birds),
-            "bird_score": best["bird_score"],
-            "predictions": best["predictions"],
-            "birds": birds,
-        }
+    def _result(self, looks: list[Look], top_k: int) -> PhotoResult:
+        return PhotoResult(self.model_version, tuple(self._bird(look, top_k) for look in looks))
 
-    def _bird(self, look: Look, top_k: int) -> dict:
-        return {
-            "box": [round(float(v), 6) for v in look.box],
-            "bird_score": round(look.bird_score, 6),
-            "is_bird": look.passes,
-            "predictions": self.top_k(look.probs, top_k),
-            "answer": ranks.answer(look.probs, self.config.classes, self.catalog, known=self._known(look)),
-        }
+    def _bird(self, look: Look, top_k: int) -> Bird:
+        return Bird(
+            box=tuple(round(float(v), 6) for v in look.box),  # type: ignore[arg-type]
+            bird_score=round(look.bird_score, 6),
+            is_bird=look.passes,
+            predictions=self.top_k(look.probs, top_k),
+            answer=ranks.answer(look.probs, self.config.classes, self.catalog, known=self._known(look)),
+        )
 
     def _known(self, look: Look) -> openset.Known:
         """The open-set verdict (classifier/openset.py); without a rule in the config, never unknown."""
@@ -166,26 +158,27 @@ class Classifier:
         top = self.catalog[self.config.classes[int(np.argmax(look.probs))]]
         return openset.judge(look.logits, look.probs, rule, top.training_photos)
 
-    def top_k(self, probs: np.ndarray, top_k: int) -> list[dict]:
+    def top_k(self, probs: np.ndarray, top_k: int) -> tuple[Prediction, ...]:
         predictions = []
         for index in np.argsort(-probs)[:top_k]:
             species = self.catalog[self.config.classes[index]]
+            # Models trained before photos were counted lack ``training_photos``; the backbone's own
+            # species were learned from its photos, not ours.
+            inat = self.config.own_classes is not None and index >= self.config.own_classes
             predictions.append(
-                {
-                    "label": species.key,
-                    "common_name": species.common_name,
-                    "scientific_name": species.scientific_name,
-                    "confidence": round(float(probs[index]), 6),
-                    "wikipedia_url": species.wikipedia_url,
-                    "ebird_code": species.ebird_code,
-                    "rank": species.rank,
-                }
+                Prediction(
+                    label=species.key,
+                    common_name=species.common_name,
+                    scientific_name=species.scientific_name,
+                    confidence=round(float(probs[index]), 6),
+                    wikipedia_url=species.wikipedia_url or "",
+                    ebird_code=species.ebird_code or "",
+                    rank=species.rank,
+                    training_photos=species.training_photos,
+                    learned_from=LEARNED_FROM_INAT if species.training_photos is None and inat else "",
+                )
             )
-            if species.training_photos is not None:  # models trained before it was counted lack it
-                predictions[-1]["training_photos"] = species.training_photos
-            elif self.config.own_classes is not None and index >= self.config.own_classes:
-                predictions[-1]["learned_from"] = LEARNED_FROM_INAT
-        return predictions
+        return tuple(predictions)
 
 
 def _empty(config: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -198,14 +191,15 @@ def load(
     engine: str = "auto",
     precision: str = "float32",
     threads: int | None = None,
-    tta: bool | str | None = None,
+    tta: str | None = None,
     batch_size: int = BATCH_SIZE,
     datasets: str | Path | None = None,
 ) -> Classifier:
     """Load a model directory (default: the shipped model). Slow: do it once per process.
 
     ``engine``: ``tensorflow``, ``litert`` or ``auto``; ``precision``: the LiteRT conversion; ``threads``:
-    LiteRT threads (None: every core); ``tta``: flip test-time augmentation (None: the model's choice);
+    LiteRT threads (None: every core); ``tta``: flip test-time augmentation, ``unsure``, ``always`` or
+    ``never`` (None: the model's choice);
     ``batch_size``: most images per forward pass; ``datasets``: the folder of labelled photos the int8
     conversion calibrates and checks on (None: ``../shared/datasets/birds`` beside the checkout). Bad
     values raise ``ValueError``. The environment is never read here (``classifier.config.Options.from_env``

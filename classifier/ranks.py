@@ -17,11 +17,10 @@ import numpy as np
 
 from classifier.aliases import GROUP_NAMES
 from classifier.openset import Known
+from classifier.result import UNKNOWN_NAME, Answer, AnswerKind, Taxon
 
 SPECIES_MIN = 0.6  # the site's "sure" line (CONFIDENCE_THRESHOLD): below it a species is not the answer
 HIGHER_MIN = 0.6  # mass a genus or family must hold to be answered instead
-ANSWER_KINDS = ("species", "higher_taxon", "unknown")  # the stable enum of ``answer["kind"]``
-UNKNOWN_NAME = "a species the model may not know"
 CLOSEST = 3  # known taxa an "unknown" answer lists
 
 
@@ -49,8 +48,8 @@ def answer(
     catalog,
     thresholds: Thresholds = Thresholds(),
     known: Known | None = None,
-) -> dict:
-    """The contract's ``answer``: ``kind`` "unknown" when ``known`` says the bird is probably no species of
+) -> Answer:
+    """The contract's ``Answer``: ``kind`` "unknown" when ``known`` says the bird is probably no species of
     the model's (with the ``closest`` known taxa), else "species" (also for a low-confidence top species,
     which the page shows as "not sure") or "higher_taxon" with the genus/family holding ≥
     ``thresholds.higher``. Every answer carries ``known_score`` (without ``known``: the top probability)."""
@@ -61,27 +60,24 @@ def answer(
         # the model never learned ("a Setophaga warbler"), so the fallback comes before "unknown".
         higher = _higher(probs, records, thresholds)
         chosen = higher if higher is not None else _unknown(probs, records, known)
-        return {**chosen, "known_score": round(known.score, 6)}
-    return {**_ranked(probs, records, thresholds), "known_score": round(known.score, 6)}
+        return Answer(**chosen, known_score=round(known.score, 6))
+    return Answer(**_ranked(probs, records, thresholds), known_score=round(known.score, 6))
 
 
 def _unknown(probs: np.ndarray, records: Sequence, known: Known) -> dict:
-    closest = [
-        {
-            "label": records[i].key,
-            "common_name": records[i].common_name,
-            "scientific_name": records[i].scientific_name,
-            "confidence": round(float(probs[i]), 6),
-            "rank": records[i].rank,
-        }
+    closest = tuple(
+        Taxon(
+            label=records[i].key,
+            common_name=records[i].common_name,
+            scientific_name=records[i].scientific_name,
+            confidence=round(float(probs[i]), 6),
+            rank=records[i].rank,
+        )
         for i in np.argsort(-probs)[:CLOSEST]
-    ]
+    )
     return {
-        "kind": "unknown",
-        "rank": None,
-        "label": None,
+        "kind": AnswerKind.UNKNOWN,
         "common_name": UNKNOWN_NAME,
-        "scientific_name": None,
         "confidence": round(known.probability if known.probability is not None else 0.0, 6),
         "closest": closest,
     }
@@ -106,7 +102,7 @@ def _higher(probs: np.ndarray, records: Sequence, thresholds: Thresholds) -> dic
         mass, name = max(candidates)
         if mass >= thresholds.higher and mass > top:
             return {
-                "kind": "higher_taxon",
+                "kind": AnswerKind.HIGHER_TAXON,
                 "rank": rank,
                 "label": f"{rank}-{name.lower()}",
                 "common_name": _group_name(rank, name, records),
@@ -118,7 +114,7 @@ def _higher(probs: np.ndarray, records: Sequence, thresholds: Thresholds) -> dic
 
 def _entry(record, confidence: float) -> dict:
     return {
-        "kind": "species" if record.rank == "species" else "higher_taxon",
+        "kind": AnswerKind.SPECIES if record.rank == "species" else AnswerKind.HIGHER_TAXON,
         "rank": record.rank,
         "label": record.key,
         "common_name": record.common_name,

@@ -11,31 +11,33 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from classifier import images, locate, wide
+from classifier import images, locate, ranks, wide
 from classifier.inference import Classifier
+from classifier.result import Bird, PhotoResult
 
 KINDS = ("cropped", *wide.SIZES, "two", "none")
 
 
-def whole_photo(clf: Classifier, path: str, top_k: int) -> dict:
+def whole_photo(clf: Classifier, path: str, top_k: int) -> PhotoResult:
     """Today's pipeline before locating: the whole photo squashed to 224 px, flip TTA as the model says."""
     batch = images.to_array(images.open_image(Path(path)))[None]
     probs, scores = clf.predict_arrays(batch, tta="always" if clf.config.tta_flip else "never")
-    bird = {
-        "box": list(images.WHOLE),
-        "bird_score": float(scores[0]),
-        "is_bird": bool(scores[0] >= clf.config.bird_threshold),
-        "predictions": clf.top_k(probs[0], top_k),
-    }
-    return {"is_bird": bird["is_bird"], "birds": [bird], "predictions": bird["predictions"]}
+    bird = Bird(
+        box=images.WHOLE,
+        bird_score=float(scores[0]),
+        is_bird=bool(scores[0] >= clf.config.bird_threshold),
+        predictions=clf.top_k(probs[0], top_k),
+        answer=ranks.answer(probs[0], clf.config.classes, clf.catalog),
+    )
+    return PhotoResult(clf.model_version, (bird,))
 
 
-def score_case(case: wide.Case, result: dict) -> dict:
+def score_case(case: wide.Case, result: PhotoResult) -> dict:
     """What one answer got right about one case."""
-    birds = result["birds"]
+    birds = result.birds
     first = birds[0]
-    labels = [p["label"] for p in first["predictions"]]
-    row: dict = {"is_bird": bool(result["is_bird"]), "answers": len(birds)}
+    labels = [p.label for p in first.predictions]
+    row: dict = {"is_bird": result.is_bird, "answers": len(birds)}
     if case.kind == "none":
         return row
     if case.kind == "two":
@@ -45,18 +47,18 @@ def score_case(case: wide.Case, result: dict) -> dict:
     row.update(
         top1=labels[0] == case.labels[0],
         top5=case.labels[0] in labels,
-        iou=locate.iou(tuple(first["box"]), tuple(case.boxes[0])),
+        iou=locate.iou(first.box, tuple(case.boxes[0])),
     )
     return row
 
 
-def _found(birds: list[dict], label: str, box: list[float]) -> bool:
+def _found(birds: tuple[Bird, ...], label: str, box: list[float]) -> bool:
     """Some answer names ``label`` (top-1) from a box centred inside the pasted photo."""
     x, y, w, h = box
     for bird in birds:
-        bx, by, bw, bh = bird["box"]
+        bx, by, bw, bh = bird.box
         cx, cy = bx + bw / 2, by + bh / 2
-        if bird["predictions"][0]["label"] == label and x <= cx <= x + w and y <= cy <= y + h:
+        if bird.predictions[0].label == label and x <= cx <= x + w and y <= cy <= y + h:
             return True
     return False
 
@@ -99,7 +101,7 @@ def evaluate_wide(
         seconds["whole_photo"] += time.perf_counter() - started
         for name, result in (("locate", new), ("whole_photo", old)):
             rows[name][case.kind].append(score_case(case, result))
-        details.append({"case": case.__dict__, "birds": [_brief(b) for b in new["birds"]]})
+        details.append({"case": case.__dict__, "birds": [_brief(b) for b in new.birds]})
     report = {
         "model_version": clf.model_version,
         "engine": clf.engine_name,
@@ -117,11 +119,11 @@ def evaluate_wide(
     return report
 
 
-def _brief(bird: dict) -> dict:
+def _brief(bird: Bird) -> dict:
     return {
-        "box": bird["box"],
-        "bird_score": bird["bird_score"],
-        "top": [(p["label"], p["confidence"]) for p in bird["predictions"][:2]],
+        "box": list(bird.box),
+        "bird_score": bird.bird_score,
+        "top": [(p.label, p.confidence) for p in bird.predictions[:2]],
     }
 
 

@@ -120,3 +120,27 @@ def test_no_module_passes_the_line_budget() -> None:
         if (n := len(p.read_text().splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+# What the web side (the apps and ``workers/``) may import of the classifier: the package's own surface
+# (``load``, ``InvalidImage``, ``ModelDamaged``, ``default_model_dir``, ``default_catalog``), the typed
+# result contract, the catalog, and the one entry point of retraining from review corrections.
+CLASSIFIER_SURFACE = {
+    "classifier",
+    "classifier.result",
+    "classifier.catalog",
+    "classifier.names",
+    "classifier.corrections",
+    "classifier.train",
+}
+
+
+def test_the_web_side_uses_only_the_classifiers_public_surface(graph: grimp.ImportGraph) -> None:
+    reached = {
+        (module, imported)
+        for module in graph.modules
+        if module.startswith(("birdsite", "workers"))
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported.split(".")[0] == "classifier" and imported not in CLASSIFIER_SURFACE
+    }
+    assert reached == set(), f"past the classifier's surface: {sorted(reached)}"

@@ -54,16 +54,13 @@ def serving() -> Serving:
     return Serving(LOADING if _loading else NOT_LOADED)
 
 
-_TTA = {"default": None, "auto": "auto", "on": True, "off": False}
-
-
 def load_options() -> dict[str, Any]:
     """The classifier's options, all from settings (birdsite/settings.py reads them from the environment)."""
     return {
         "engine": settings.BIRDSITE_ENGINE,
         "precision": settings.BIRDSITE_LITERT_PRECISION,
         "threads": settings.BIRDSITE_THREADS or None,
-        "tta": _TTA[settings.BIRDSITE_TTA],
+        "tta": None if settings.BIRDSITE_TTA == "default" else settings.BIRDSITE_TTA,
         "batch_size": settings.BIRDSITE_BATCH_SIZE,
         "datasets": settings.BIRDSITE_DATASETS,
     }

@@ -32,9 +32,7 @@ def active_directory() -> str | None:
     now = time.monotonic()
     if now - _checked_at < settings.MODEL_CHECK_SECONDS:
         return _directory
-    if not apps.is_installed("birdsite.registry"):
-        return None
-    from birdsite.registry.selectors import active_model
+    from birdsite.served import active_model
 
     try:
         row = active_model()

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from birdsite.api import serializers_records as s
 from birdsite.api.apis import ListApi
-from birdsite.api.exceptions import ApiError, refusal_error
+from birdsite.api.exceptions import refusal_error
 from birdsite.api.throttling import UPLOAD_THROTTLES
 from birdsite.batches import selectors as batch_selectors
 from birdsite.batches import services as batch_services
@@ -25,14 +25,6 @@ from birdsite.batches.archives import ArchiveRefused
 from birdsite.sightings import exports, lifelist
 
 # --- Batches -------------------------------------------------------------------------------------
-
-
-def _batch_refused(exc: batch_services.BatchRefused | ArchiveRefused) -> ApiError:
-    """The refusal's own mapping, with the per-file problems beside it."""
-    error = refusal_error(exc)
-    problems = [p.__dict__ for p in getattr(exc, "problems", [])]
-    error.details = {"problems": problems} if problems else None
-    return error
 
 
 class BatchListApi(ListApi):
@@ -74,7 +66,7 @@ class BatchListApi(ListApi):
                     user=request.user, files=data["images"], name=data["name"]
                 )
         except (batch_services.BatchRefused, ArchiveRefused) as exc:
-            raise _batch_refused(exc) from exc
+            raise refusal_error(exc) from exc
         url = reverse("api:batch-detail", args=[batch.pk], request=request)
         body = {"id": batch.pk, "status": batch.status, "url": url}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})

@@ -14,7 +14,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from birdsite.errors import Refused, http_status
+from birdsite.errors import Refused, http_status, refusal_body
 
 
 class ApiError(exceptions.APIException):
@@ -32,9 +32,11 @@ class ApiError(exceptions.APIException):
 
 def refusal_error(exc: Refused) -> ApiError:
     """The one mapping of a service's refusal to the API: its code, its message, the code's status."""
-    error = ApiError(
-        code=exc.code, message=exc.message, status_code=http_status(exc.code), details=exc.details
-    )
+    details = exc.details
+    problems = getattr(exc, "problems", None)  # an archive's or a batch's per-file reasons
+    if details is None and problems:
+        details = {"problems": [p.__dict__ for p in problems]}
+    error = ApiError(code=exc.code, message=exc.message, status_code=http_status(exc.code), details=details)
     error.wait = getattr(exc, "retry_after", None)  # DRF's handler turns it into Retry-After
     return error
 
@@ -53,10 +55,7 @@ def _translate(exc: Exception) -> Exception:
 
 def _body(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc, ApiError):
-        body = {"code": exc.detail.code, "message": str(exc.detail)}
-        if exc.details is not None:
-            body["details"] = exc.details
-        return body
+        return refusal_body(str(exc.detail.code), str(exc.detail), details=exc.details)
     if isinstance(exc, exceptions.ValidationError):
         return {"code": "invalid", "message": "The request is not valid.", "details": exc.get_full_details()}
     if isinstance(exc, exceptions.Throttled):

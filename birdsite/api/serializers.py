@@ -8,16 +8,9 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from birdsite import confidence
 from birdsite.api.models import ApiToken
 from birdsite.photos.models import BirdAnswer, ClassificationJob, Prediction
-from birdsite.photos.selectors import (
-    answer_payload,
-    current_answers,
-    current_birds,
-    current_predictions,
-    job_verdict,
-)
+from birdsite.photos.payloads import job_answer, prediction_payload
 from birdsite.sightings.models import Sighting
 from birdsite.sightings.selectors import STATUSES
 
@@ -87,16 +80,24 @@ class ClassificationRegionSerializer(serializers.Serializer):
     region = RegionField(help_text="The part of the photo to name again: [x, y, w, h] from 0 to 1.")
 
 
-class TaxonSerializer(serializers.Serializer):
+class DescribedSerializer(serializers.Serializer):
+    """The site's one formatter (birdsite/confidence.py): the same words and numbers as the pages."""
+
+    confidence_text = serializers.CharField(help_text='"91 %", never "100 %" or "0 %".')
+    confidence_words = serializers.CharField(help_text='"very likely", "possible", …')
+    low_confidence = serializers.BooleanField(help_text="Below the server's CONFIDENCE_THRESHOLD.")
+    taxon_rank = serializers.CharField(help_text="species, genus, family or order.")
+    species_url = serializers.CharField(allow_null=True, help_text="The site's page of this taxon.")
+
+
+class TaxonSerializer(DescribedSerializer):
     label = serializers.CharField(help_text="Catalog key (eBird code, or genus-…/family-…).")
     common_name = serializers.CharField()
     scientific_name = serializers.CharField(allow_blank=True)
     confidence = serializers.FloatField(min_value=0, max_value=1)
-    confidence_text = serializers.CharField()
-    confidence_words = serializers.CharField()
 
 
-class AnswerSerializer(serializers.Serializer):
+class AnswerSerializer(DescribedSerializer):
     """What the model answers for one bird: the taxon it knows at the rank the probabilities support, or
     that it is probably a species it does not know (with the closest taxa it knows)."""
 
@@ -116,33 +117,10 @@ class AnswerSerializer(serializers.Serializer):
         help_text="The taxon's calibrated probability; when unknown, the probability that it is a known "
         "species after all.",
     )
-    confidence_text = serializers.CharField()
-    confidence_words = serializers.CharField()
     known_score = serializers.FloatField(
         allow_null=True, help_text="The open-set score (higher: more likely known); null for older results."
     )
     closest = TaxonSerializer(many=True, help_text="When unknown: up to 3 closest taxa the model knows.")
-
-
-class BirdSerializer(serializers.Serializer):
-    bird = serializers.IntegerField(help_text="0 is the best bird of the photo.")
-    box = serializers.ListField(
-        child=serializers.FloatField(),
-        allow_null=True,
-        help_text="Where it is: normalised [x, y, w, h]; null for the whole photo (older results).",
-    )
-    bird_score = serializers.FloatField(allow_null=True)
-    answer = serializers.SerializerMethodField()
-    predictions = serializers.SerializerMethodField()
-
-    @extend_schema_field(AnswerSerializer(allow_null=True))
-    def get_answer(self, bird: dict[str, Any]) -> dict[str, Any] | None:
-        answer = bird["answer"]
-        return AnswerSerializer(answer_payload(answer)).data if answer is not None else None
-
-    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
-    def get_predictions(self, bird: dict[str, Any]) -> list[dict[str, Any]]:
-        return PredictionSerializer(bird["rows"], many=True).data
 
 
 class ClassificationAcceptedSerializer(serializers.Serializer):
@@ -160,51 +138,42 @@ class ClassificationWaitSerializer(serializers.Serializer):
     )
 
 
-class PredictionSerializer(serializers.ModelSerializer):
-    ebird_code = serializers.SerializerMethodField()
-    learned_from = serializers.SerializerMethodField(
-        help_text='What the model learned it from: "4 photos", "many iNaturalist photos"; null if unknown.'
+class PredictionSerializer(DescribedSerializer):
+    """One ranked prediction, as ``birdsite.photos.payloads.prediction_payload`` shows it everywhere."""
+
+    rank = serializers.IntegerField(help_text="1 is the model's best guess.")
+    label = serializers.CharField(help_text="Catalog key (eBird code, or genus-…/family-…).")
+    common_name = serializers.CharField()
+    scientific_name = serializers.CharField(allow_blank=True)
+    confidence = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
+    wikipedia_url = serializers.CharField(allow_blank=True)
+    ebird_code = serializers.CharField(allow_null=True)
+    learned_from = serializers.CharField(
+        allow_null=True,
+        help_text='What the model learned it from: "4 photos", "many iNaturalist photos"; null if unknown.',
     )
-    # The site's one formatter (birdsite/confidence.py): the same words and numbers as the pages.
-    confidence_text = serializers.SerializerMethodField(help_text='"91 %", never "100 %" or "0 %".')
-    confidence_words = serializers.SerializerMethodField(help_text='"very likely", "possible", …')
-    low_confidence = serializers.SerializerMethodField(help_text="Below the server's CONFIDENCE_THRESHOLD.")
-    taxon_rank = serializers.SerializerMethodField(help_text="species, genus, family or order.")
 
-    class Meta:
-        model = Prediction
-        fields = [
-            "rank",
-            "label",
-            "common_name",
-            "scientific_name",
-            "confidence",
-            "confidence_text",
-            "confidence_words",
-            "low_confidence",
-            "taxon_rank",
-            "wikipedia_url",
-            "ebird_code",
-            "learned_from",
-        ]
+    def to_representation(self, instance: Prediction) -> dict[str, Any]:
+        return prediction_payload(instance)
 
-    def get_ebird_code(self, prediction: Prediction) -> str | None:
-        return prediction.ebird_code or None
 
-    def get_learned_from(self, prediction: Prediction) -> str | None:
-        return prediction.learned_from or None
+class BirdSerializer(serializers.Serializer):
+    """Schema of one entry of ``birds`` (the values: ``birdsite.photos.payloads.job_answer``)."""
 
-    def get_confidence_text(self, prediction: Prediction) -> str:
-        return confidence.confidence_text(prediction.confidence)
+    bird = serializers.IntegerField(help_text="0 is the best bird of the photo.")
+    box = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        help_text="Where it is: normalised [x, y, w, h] ([0, 0, 1, 1]: the whole photo); null for older "
+        "results.",
+    )
+    bird_score = serializers.FloatField(allow_null=True)
+    answer = AnswerSerializer(allow_null=True, help_text="Null where this look is no bird.")
+    predictions = serializers.SerializerMethodField()
 
-    def get_confidence_words(self, prediction: Prediction) -> str:
-        return confidence.confidence_words(prediction.confidence)
-
-    def get_low_confidence(self, prediction: Prediction) -> bool:
-        return confidence.is_low(prediction.confidence)
-
-    def get_taxon_rank(self, prediction: Prediction) -> str:
-        return confidence.taxon_rank(prediction.label)
+    @extend_schema_field(PredictionSerializer(many=True))
+    def get_predictions(self, bird: dict[str, Any]) -> list[dict[str, Any]]:
+        return bird["predictions"]
 
 
 VERDICTS = ["pending", "running", "failed", "no_bird", "sure", "unsure"]
@@ -244,10 +213,11 @@ class ClassificationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def _predictions(self, job: ClassificationJob) -> list[Prediction]:
-        cache = self.context.setdefault("_predictions", {})
+    def _answer(self, job: ClassificationJob) -> dict[str, Any]:
+        """The page's ``job_answer`` for this job, built once per job per response."""
+        cache = self.context.setdefault("_job_answers", {})
         if job.pk not in cache:
-            cache[job.pk] = current_predictions(job)
+            cache[job.pk] = job_answer(job)
         return cache[job.pk]
 
     def get_url(self, job: ClassificationJob) -> str:
@@ -255,38 +225,19 @@ class ClassificationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=VERDICTS))
     def get_verdict(self, job: ClassificationJob) -> str:
-        return job_verdict(job, self._predictions(job))
+        return self._answer(job)["verdict"]
 
     @extend_schema_field(PredictionSerializer(many=True))
     def get_predictions(self, job: ClassificationJob) -> list[dict[str, Any]]:
-        return PredictionSerializer(self._predictions(job), many=True).data
-
-    def _answers(self, job: ClassificationJob) -> dict[int, BirdAnswer]:
-        cache = self.context.setdefault("_answers", {})
-        if job.pk not in cache:
-            # No bird found: nothing to answer (an open-set "unknown" would read as an unknown bird).
-            cache[job.pk] = current_answers(job) if job.is_bird is not False else {}
-        return cache[job.pk]
+        return self._answer(job)["predictions"]
 
     @extend_schema_field(AnswerSerializer(allow_null=True))
     def get_answer(self, job: ClassificationJob) -> dict[str, Any] | None:
-        best = self._answers(job).get(0)
-        return AnswerSerializer(answer_payload(best)).data if best is not None else None
+        return self._answer(job)["answer"]
 
     @extend_schema_field(BirdSerializer(many=True))
     def get_birds(self, job: ClassificationJob) -> list[dict[str, Any]]:
-        answers = self._answers(job)
-        birds = [
-            {
-                "bird": bird,
-                "box": rows[0].box,
-                "bird_score": rows[0].bird_score,
-                "answer": answers.get(bird),
-                "rows": rows,
-            }
-            for bird, rows in current_birds(job).items()
-        ]
-        return BirdSerializer(birds, many=True).data
+        return self._answer(job)["birds"]
 
     @extend_schema_field(
         serializers.ListField(child=serializers.FloatField(), allow_null=True, min_length=4, max_length=4)

@@ -11,7 +11,7 @@ from typing import Any
 
 from birdsite.confidence import describe
 from birdsite.photos.models import BirdAnswer, ClassificationJob, Prediction
-from birdsite.photos.selectors import UNKNOWN_TEXT
+from classifier.result import UNKNOWN_NAME as UNKNOWN_TEXT
 
 PLAIN_REASONS = {
     "empty": "The file is empty.",

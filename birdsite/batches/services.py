@@ -294,12 +294,18 @@ def batch_cancel(*, user: AbstractBaseUser, batch_id: int) -> Batch:
         return batch
     now = timezone.now()
     own_jobs = batch.items.filter(kind=Kind.JOB).values("job_id")
-    ClassificationJob.objects.filter(pk__in=own_jobs, status=JobStatus.PENDING).update(
+    # The jobs this cancel stops, by id (locked: a worker cannot claim one meanwhile), so the items are
+    # marked from the same set and never found again by their error text.
+    stopped = list(
+        ClassificationJob.objects.select_for_update()
+        .filter(pk__in=own_jobs, status=JobStatus.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    ClassificationJob.objects.filter(pk__in=stopped, status=JobStatus.PENDING).update(
         status=JobStatus.FAILED, error=CANCELLED_REASON, progress=100, finished_at=now
     )
-    batch.items.filter(kind=Kind.JOB, job__status=JobStatus.FAILED, job__error=CANCELLED_REASON).update(
-        cancelled=True
-    )
+    batch.items.filter(kind=Kind.JOB, job_id__in=stopped).update(cancelled=True)
     batch.status, batch.finished_at = Batch.Status.CANCELLED, now
     batch.save(update_fields=["status", "finished_at"])
     transaction.on_commit(lambda: push.batch_changed(batch_id))

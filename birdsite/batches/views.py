@@ -13,7 +13,7 @@ from birdsite.batches import selectors, services
 from birdsite.batches.archives import ArchiveRefused
 from birdsite.batches.models import Batch
 from birdsite.batches.presentation import items_for_page
-from birdsite.errors import http_status
+from birdsite.errors import Refused, refusal_response
 from birdsite.photos.push import push_available
 from birdsite.ratelimits import uploads_throttled
 
@@ -22,12 +22,11 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _error(request: HttpRequest, code: str, message: str, problems: list | None = None) -> HttpResponse:
+def _error(request: HttpRequest, exc: Refused) -> HttpResponse:
     if _wants_json(request):
-        body = {"code": code, "error": message, "problems": [p.__dict__ for p in problems or []]}
-        return JsonResponse(body, status=http_status(code))
-    messages.error(request, message)
-    for problem in (problems or [])[:20]:
+        return refusal_response(exc)
+    messages.error(request, exc.message)
+    for problem in getattr(exc, "problems", [])[:20]:
         messages.error(request, f"{problem.name or 'archive'}: {problem.message}")
     return redirect("batches:list")
 
@@ -61,10 +60,8 @@ def batch_list(request: HttpRequest) -> HttpResponse:
                     expected=_expected(request),
                     name=request.POST.get("name", ""),
                 )
-        except ArchiveRefused as exc:
-            return _error(request, exc.code, exc.message, exc.problems)
-        except services.BatchRefused as exc:
-            return _error(request, exc.code, exc.message)
+        except (ArchiveRefused, services.BatchRefused) as exc:
+            return _error(request, exc)
         return _created(request, batch)
     batches = selectors.batches_for(user=request.user)[:20]
     rows = [(b, selectors.batch_progress(b)) for b in batches]
@@ -92,7 +89,7 @@ def batch_files(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         batch = services.batch_add_files(user=request.user, batch_id=pk, files=request.FILES.getlist("files"))
     except services.BatchRefused as exc:
-        return _error(request, exc.code, exc.message)
+        return _error(request, exc)
     return JsonResponse(selectors.batch_progress(batch))
 
 

@@ -23,10 +23,11 @@ from birdsite.classification.claims import held
 from birdsite.photos import push
 from birdsite.photos.models import BirdAnswer, ClassificationJob, Prediction
 from birdsite.sightings.models import Sighting
+from classifier.result import Answer, AnswerKind, Bird, PhotoResult
 
 log = logging.getLogger(__name__)
 Status = ClassificationJob.Status
-Result = dict[str, Any]  # one image's answer from Classifier.predict (see classifier/inference.py)
+Result = PhotoResult  # one image's answer from Classifier.predict (classifier/result.py)
 CLOSEST = 3  # closest known taxa kept with an "unknown" answer (the contract's "up to 3")
 NOT_FINITE = (
     "The classifier answered with a value that is not a number for this photo, so nothing was stored "
@@ -42,100 +43,69 @@ class Finished:
     failed: list[int]
 
 
-def _birds(result: Result) -> list[dict[str, Any]]:
-    """The result's birds, best first; an older result without ``birds`` is one bird, the whole photo."""
-    birds = result.get("birds")
-    if birds:
-        return list(birds)[: settings.MAX_BIRDS_PER_PHOTO]
-    return [{"box": None, "bird_score": result.get("bird_score"), "predictions": result["predictions"]}]
+def _birds(result: Result) -> tuple[Bird, ...]:
+    return result.birds[: settings.MAX_BIRDS_PER_PHOTO]
 
 
 def prediction_rows(job_id: int, version: str, result: Result) -> list[Prediction]:
     """Unsaved Prediction rows for one job's model output: per bird, its top-k, best first."""
-    rows = []
-    for bird, found in enumerate(_birds(result)):
-        box = found.get("box") or [None, None, None, None]
-        score = found.get("bird_score")
-        for rank, p in enumerate(found["predictions"][: settings.TOP_K], start=1):
-            rows.append(
-                Prediction(
-                    job_id=job_id,
-                    model_version=version,
-                    bird=bird,
-                    box_x=box[0],
-                    box_y=box[1],
-                    box_w=box[2],
-                    box_h=box[3],
-                    bird_score=None if score is None else float(score),
-                    rank=rank,
-                    label=p["label"],
-                    common_name=p["common_name"],
-                    scientific_name=p.get("scientific_name") or "",
-                    confidence=float(p["confidence"]),
-                    wikipedia_url=p.get("wikipedia_url") or "",
-                    ebird_code=p.get("ebird_code") or "",
-                    learned_from=learned_from(p),
-                )
-            )
-    return rows
-
-
-def learned_from(prediction: dict[str, Any]) -> str:
-    """The prediction's training support in words: its photo count, or what its own head learned from."""
-    photos = prediction.get("training_photos")
-    if isinstance(photos, int) and photos > 0:
-        return f"{photos} photo{'s' if photos != 1 else ''}"
-    return str(prediction.get("learned_from") or "")[:100]
-
-
-def answer_row(job_id: int, version: str, bird: int, answer: Any) -> BirdAnswer | None:
-    """An unsaved ``BirdAnswer`` for one bird's ``answer`` (the #17 contract), None when the result has
-    none or one of a kind this site does not know: that bird then reads as its rank-1 prediction."""
-    if not isinstance(answer, dict):
-        return None
-    kind = answer.get("kind")
-    if kind not in BirdAnswer.Kind.values:
-        log.warning("job %s bird %s: answer of unknown kind %r not stored", job_id, bird, kind)
-        return None
-    known = answer.get("known_score")
-    closest = [
-        {
-            "label": str(c.get("label") or ""),
-            "common_name": str(c.get("common_name") or ""),
-            "scientific_name": str(c.get("scientific_name") or ""),
-            "confidence": float(c.get("confidence") or 0.0),
-        }
-        for c in (answer.get("closest") or [])[:CLOSEST]
+    return [
+        Prediction(
+            job_id=job_id,
+            model_version=version,
+            bird=bird,
+            box_x=found.box[0],
+            box_y=found.box[1],
+            box_w=found.box[2],
+            box_h=found.box[3],
+            bird_score=float(found.bird_score),
+            rank=rank,
+            label=p.label,
+            common_name=p.common_name,
+            scientific_name=p.scientific_name,
+            confidence=float(p.confidence),
+            wikipedia_url=p.wikipedia_url,
+            ebird_code=p.ebird_code,
+            learned_from=p.learned_from_text[:100],
+        )
+        for bird, found in enumerate(_birds(result))
+        for rank, p in enumerate(found.predictions[: settings.TOP_K], start=1)
     ]
+
+
+def answer_row(job_id: int, version: str, bird: int, answer: Answer) -> BirdAnswer:
+    """An unsaved ``BirdAnswer`` for one bird's answer."""
     return BirdAnswer(
         job_id=job_id,
         model_version=version,
         bird=bird,
-        kind=kind,
-        rank=answer.get("rank") or "",
-        label=answer.get("label") or "",
-        common_name=answer.get("common_name") or "",
-        scientific_name=answer.get("scientific_name") or "",
-        confidence=float(answer.get("confidence") or 0.0),
-        known_score=None if known is None else float(known),
-        closest=closest,
+        kind=str(answer.kind),
+        rank=answer.rank or "",
+        label=answer.label or "",
+        common_name=answer.common_name,
+        scientific_name=answer.scientific_name or "",
+        confidence=float(answer.confidence),
+        known_score=float(answer.known_score),
+        closest=[
+            {
+                "label": c.label,
+                "common_name": c.common_name,
+                "scientific_name": c.scientific_name,
+                "confidence": float(c.confidence),
+            }
+            for c in answer.closest[:CLOSEST]
+        ],
     )
-
-
-def _kind(found: dict[str, Any]) -> str | None:
-    answer = found.get("answer")
-    return answer.get("kind") if isinstance(answer, dict) else None
 
 
 def answer_rows(job_id: int, version: str, result: Result) -> list[BirdAnswer]:
-    """Unsaved BirdAnswer rows for one job's model output: one per bird that carries an ``answer`` and
-    passed the bird gate (a look at no bird answers nothing; its open-set score would call it unknown)."""
-    rows = (
-        answer_row(job_id, version, b, found.get("answer"))
+    """Unsaved BirdAnswer rows for one job's model output: one per bird that passed the bird gate (a look
+    at no bird answers nothing; its open-set score would call it unknown)."""
+    return [
+        answer_row(job_id, version, b, found.answer)
         for b, found in enumerate(_birds(result))
-        if found.get("is_bird", True) is not False
-    )
-    return [row for row in rows if row is not None]
+        if found.is_bird
+    ]
 
 
 def _per_job(values: dict[int, Any], field: Any) -> Case:
@@ -168,7 +138,7 @@ def _refuse_non_finite(
     """The outcomes to store: a result with a number that is not finite becomes its job's failure."""
     kept, failed = {}, dict(failed)
     for job_id, (attempt, result) in succeeded.items():
-        where = non_finite(result)
+        where = non_finite(result.to_dict())
         if where is None:
             kept[job_id] = (attempt, result)
         else:
@@ -224,13 +194,13 @@ def jobs_finish(
 
 
 def _store_successes(jobs: dict[int, ClassificationJob], results: dict[int, Result], now: Any) -> None:
-    versions = {j: str(r["model_version"]) for j, r in results.items()}
+    versions = {j: r.model_version for j, r in results.items()}
     ClassificationJob.objects.filter(pk__in=list(results)).update(
         status=Status.SUCCEEDED,
         progress=100,
         model_version=_per_job(versions, CharField()),
-        is_bird=_per_job({j: bool(r["is_bird"]) for j, r in results.items()}, BooleanField()),
-        bird_score=_per_job({j: float(r["bird_score"]) for j, r in results.items()}, FloatField()),
+        is_bird=_per_job({j: r.is_bird for j, r in results.items()}, BooleanField()),
+        bird_score=_per_job({j: float(r.bird_score) for j, r in results.items()}, FloatField()),
         finished_at=now,
         lease_expires_at=None,
     )
@@ -254,17 +224,16 @@ def _store_successes(jobs: dict[int, ClassificationJob], results: dict[int, Resu
         job = jobs[job_id]
         job.status, job.progress, job.finished_at = Status.SUCCEEDED, 100, now
         job.model_version = versions[job_id]
-        job.is_bird, job.bird_score = bool(result["is_bird"]), float(result["bird_score"])
+        job.is_bird, job.bird_score = result.is_bird, float(result.bird_score)
         # A bird the model answers "a species I may not know" is not named after its closest guess:
         # its sighting waits for the user to name it from the full taxonomy (issue 17).
-        unknown = {b for b, found in enumerate(_birds(result)) if _kind(found) == BirdAnswer.Kind.UNKNOWN}
+        unknown = {b for b, found in enumerate(_birds(result)) if found.answer.kind == AnswerKind.UNKNOWN}
         tops = {p.bird: p for p in stored[job_id] if p.rank == 1 and p.bird not in unknown}
         for bird, found in enumerate(_birds(result)):
             # Only a bird becomes a sighting: a photo with none stays a photo (its job page offers to
             # name one), so the history holds no "No bird / unnamed" entries (issue 14).
-            seen = bool(found.get("is_bird", result["is_bird"])) and bool(result["is_bird"])
-            if seen:
-                birds.append((job, bird, tops.get(bird), seen))
+            if found.is_bird:
+                birds.append((job, bird, tops.get(bird), True))
     _sightings_create(birds=birds)
 
 

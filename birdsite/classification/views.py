@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from birdsite.classification import services as classification_services
-from birdsite.errors import Refused, http_status
-from birdsite.photos import selectors
+from birdsite.errors import Refused, refusal_body, refusal_response
+from birdsite.photos import payloads, selectors
 from birdsite.photos.forms import UploadForm
 from birdsite.photos.push import push_available
 from birdsite.ratelimits import uploads_throttled
@@ -35,19 +35,18 @@ def upload(request: HttpRequest) -> HttpResponse:
                     owner=request.user, upload=form.cleaned_data["image"]
                 )
             except Refused as exc:
-                if _wants_json(request):  # the status the API gives the same refusal (birdsite/errors.py)
-                    body = {"code": exc.code, "error": exc.message}
-                    return JsonResponse(body, status=http_status(exc.code))
+                if _wants_json(request):
+                    return refusal_response(exc)
                 form.add_error("image", exc.message)
             else:
                 if _wants_json(request):
-                    return JsonResponse(selectors.job_payload(job), status=201)
+                    return JsonResponse(payloads.job_payload(job), status=201)
                 return redirect("photos:job", job.pk)
         elif _wants_json(request):
             # One sentence the page shows as it is (a dict of field errors made it say "refused").
             (first, *_) = form.errors.get_json_data().get("image") or [{"code": "invalid", "message": ""}]
             message = first["message"] or "The upload was refused."
-            return JsonResponse({"code": first["code"], "error": message}, status=400)
+            return JsonResponse(refusal_body(first["code"], message), status=400)
     recent = selectors.jobs_for(user=request.user)[:6]
     context = {"form": form, "recent": recent, "push_available": push_available()}
     return render(request, "photos/upload.html", context, status=400 if form.errors else 200)
@@ -57,7 +56,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(selectors.jobs_for(user=request.user), pk=pk)
-    context = {"job": job, "payload": selectors.job_payload(job), "push_available": push_available()}
+    context = {"job": job, "payload": payloads.job_payload(job), "push_available": push_available()}
     return render(request, "photos/job.html", context)
 
 
@@ -66,7 +65,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = get_object_or_404(selectors.jobs_for(user=request.user), pk=pk)
-    return JsonResponse(selectors.job_payload(job))
+    return JsonResponse(payloads.job_payload(job))
 
 
 @login_required
@@ -81,7 +80,7 @@ def job_region(request: HttpRequest, pk: int) -> JsonResponse:
             owner=request.user, photo=job.photo, region=region
         )
     except (ValueError, AttributeError):
-        return JsonResponse({"code": "invalid_region", "error": 'Send {"region": [x, y, w, h]}.'}, status=400)
+        return JsonResponse(refusal_body("invalid_region", 'Send {"region": [x, y, w, h]}.'), status=400)
     except Refused as exc:
-        return JsonResponse({"code": exc.code, "error": exc.message}, status=http_status(exc.code))
-    return JsonResponse(selectors.job_payload(again), status=201)
+        return refusal_response(exc)
+    return JsonResponse(payloads.job_payload(again), status=201)

@@ -7,11 +7,9 @@ which the model check's detail repeats, so staff read why without opening the wo
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -19,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from birdsite.ops.models import WorkerHeartbeat
+from birdsite.served import served_model
 
 log = logging.getLogger(__name__)
 
@@ -52,31 +51,9 @@ def broker_queue_depths() -> dict[str, int] | None:
     return queue_depths(queues_to_watch())
 
 
-@functools.lru_cache(maxsize=8)
-def _configured_version(directory: str) -> str:
-    from classifier.config import ModelConfig
-
-    return ModelConfig.read(Path(directory)).version
-
-
 def expected_model_version() -> str:
-    """The version workers should have loaded: the registry's active one, else the configured model's."""
-    from birdsite.registry.selectors import active_model
-
-    row = active_model()
-    if row is not None:
-        return row.version
-    if settings.MODEL_DIR:
-        directory = settings.MODEL_DIR
-    else:
-        from classifier.config import default_model_dir
-
-        directory = str(default_model_dir())
-    try:
-        return _configured_version(directory)
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("readiness: cannot read the model config in %s: %s", directory, exc)
-        return ""
+    """The version workers should have loaded (``birdsite.served.served_model``)."""
+    return served_model().version
 
 
 def _fresh(now: datetime | None = None) -> QuerySet[WorkerHeartbeat]:

@@ -126,6 +126,10 @@ class ClassificationJob(models.Model):
         return [self.region_x or 0.0, self.region_y or 0.0, self.region_w, self.region_h]
 
 
+# A look covering at least this share of the photo is "the whole photo": no frame is drawn around it.
+WHOLE_PHOTO_AREA = 0.95
+
+
 class Prediction(models.Model):
     """One ranked answer of one model version. Never updated: a new model adds new rows."""
 
@@ -169,6 +173,13 @@ class Prediction(models.Model):
             return None
         return [self.box_x or 0.0, self.box_y or 0.0, self.box_w, self.box_h]
 
+    @property
+    def part_box(self) -> list[float] | None:
+        """The box when it marks a part of the photo; None for a look at (nearly) the whole photo, which
+        pages draw no frame around (as ``static/js/regions.js`` decides for one bird)."""
+        box = self.box
+        return box if box is not None and box[2] * box[3] < WHOLE_PHOTO_AREA else None
+
 
 class BirdAnswer(models.Model):
     """What the model answers for one bird of one model version, beside its ranked ``Prediction`` rows:
@@ -177,7 +188,7 @@ class BirdAnswer(models.Model):
     rank-1 prediction (``birdsite.photos.selectors.current_answers``)."""
 
     class Kind(models.TextChoices):
-        # The values are the classifier's ``classifier.ranks.ANSWER_KINDS`` and the API's stable enum.
+        # The values are the classifier's ``classifier.result.AnswerKind`` and the API's stable enum.
         SPECIES = "species", "A species the model knows"
         HIGHER_TAXON = "higher_taxon", "A genus or family the model knows"
         UNKNOWN = "unknown", "A species the model may not know"

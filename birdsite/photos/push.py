@@ -33,7 +33,7 @@ def user_group(user_id: int) -> str:
 
 def job_changed(job_id: int) -> None:
     from birdsite.photos.models import ClassificationJob
-    from birdsite.photos.selectors import job_payload
+    from birdsite.photos.payloads import job_payload
 
     job = ClassificationJob.objects.select_related("photo").filter(pk=job_id).first()
     if job is None:

@@ -16,19 +16,6 @@ from birdsite.sightings.models import Sighting
 Status = ModelVersion.Status
 
 
-@dataclass(frozen=True)
-class ActiveModel:
-    pk: int
-    version: str
-    directory: str
-
-
-def active_model() -> ActiveModel | None:
-    """The version workers should serve; one indexed query, for the per-task check in the workers."""
-    row = ModelVersion.objects.filter(status=Status.ACTIVE).values_list("pk", "version", "directory").first()
-    return ActiveModel(*row) if row else None
-
-
 def active_version() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=Status.ACTIVE).first()
 

@@ -24,6 +24,7 @@ from birdsite.classification import queue
 from birdsite.errors import Refused
 from birdsite.registry import selectors
 from birdsite.registry.models import ModelEvent, ModelVersion
+from birdsite.served import configured_model_dir
 
 log = logging.getLogger(__name__)
 Status = ModelVersion.Status
@@ -42,15 +43,6 @@ def _read_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return {}
-
-
-def served_model_dir() -> Path:
-    """The directory the workers serve when the registry has no active row (settings, else shipped)."""
-    if settings.MODEL_DIR:
-        return Path(settings.MODEL_DIR)
-    import classifier
-
-    return Path(classifier.default_model_dir())
 
 
 @transaction.atomic
@@ -85,7 +77,7 @@ def model_version_ensure_active() -> ModelVersion | None:
     if active is not None:
         return active
     try:
-        directory = served_model_dir()
+        directory = configured_model_dir()
     except OSError:
         return None
     if not (directory / "config.json").is_file():

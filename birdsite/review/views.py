@@ -28,7 +28,7 @@ def _queue_url(filters: selectors.QueueFilters) -> str:
 def _judged_box(item: ClassificationJob | None) -> dict[str, float] | None:
     """Bird 0's box of the job's current predictions as CSS percentages; None for the whole photo."""
     rows = current_predictions(item) if item is not None else []
-    box = rows[0].box if rows else None
+    box = rows[0].part_box if rows else None
     if not box:
         return None
     x, y, w, h = (float(v) * 100 for v in box)

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import functools
 import logging
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from birdsite.served import configured_model_dir
 
 log = logging.getLogger(__name__)
 
 
 @functools.cache
 def model_catalog() -> Any:
-    """``classifier.catalog.Catalog`` of the served model (``MODEL_DIR``, else the default model).
+    """``classifier.catalog.Catalog`` of the configured model (``birdsite.served.configured_model_dir``).
 
     Cheap: reads the model directory's catalog.json, never imports TensorFlow.
     """
-    import classifier
+    from classifier.catalog import Catalog
 
-    if settings.MODEL_DIR:
-        from classifier.catalog import Catalog
-
-        return Catalog.load(Path(settings.MODEL_DIR) / "catalog.json")
-    return classifier.default_catalog()
+    return Catalog.load(configured_model_dir() / "catalog.json")
 
 
 @functools.cache

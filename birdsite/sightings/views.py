@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from birdsite.photos.models import ClassificationJob
-from birdsite.photos.selectors import current_predictions, job_payload, jobs_for
+from birdsite.photos.payloads import job_payload
+from birdsite.photos.selectors import current_predictions, jobs_for
 from birdsite.sightings import catalog, observers, reviews, selectors, services
 from birdsite.sightings.forms import SightingEditForm, SightingFilterForm, SightingPlaceForm
 

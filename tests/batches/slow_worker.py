@@ -13,7 +13,7 @@ from workers import app, model
 
 
 class SlowFake(FakeClassifier):
-    def predict(self, images: list[Any], top_k: int = 5) -> list[dict[str, Any]]:
+    def predict(self, images: list[Any], top_k: int = 5) -> list[Any]:
         time.sleep(float(os.environ.get("FAKE_SECONDS_PER_IMAGE", "0.1")) * len(images))
         return super().predict(images, top_k)
 

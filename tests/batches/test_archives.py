@@ -78,5 +78,5 @@ def test_the_page_reports_a_refused_zip_with_its_reasons(owner_client, media_roo
     response = owner_client.post("/batches/", {"archive": upload}, HTTP_ACCEPT="application/json")
     assert response.status_code == 400
     body = response.json()
-    assert body["code"] == "archive_refused" and body["problems"][0]["code"] == "symlink"
+    assert body["code"] == "archive_refused" and body["details"]["problems"][0]["code"] == "symlink"
     assert files_under(media_root) == []

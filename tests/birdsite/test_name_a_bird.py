@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from birdsite.photos.selectors import job_payload
+from birdsite.photos.payloads import job_payload
 from birdsite.sightings.models import Sighting
 from tests.fakes import FakeClassifier, fake_result
 from tests.helpers import finished_job

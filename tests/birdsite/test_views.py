@@ -214,5 +214,5 @@ def test_an_empty_file_from_the_page_is_told_in_the_apis_words(owner_client: Cli
     empty = SimpleUploadedFile("empty.jpg", b"", content_type="image/jpeg")
     response = owner_client.post(reverse("photos:upload"), {"image": empty}, HTTP_ACCEPT="application/json")
     assert response.status_code == 400
-    assert response.json() == {"code": "empty", "error": "The file is empty."}
+    assert response.json() == {"code": "empty", "message": "The file is empty."}
     assert not ClassificationJob.objects.exists()

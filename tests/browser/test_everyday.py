@@ -181,13 +181,16 @@ def test_several_photos_dropped_on_the_one_photo_page_become_a_batch(
 
 
 def test_a_low_confidence_genus_answer_says_so_in_words_numbers_and_badges(browser, live_site, owner) -> None:
-    from tests.fakes import FakeClassifier, fake_result
+    from dataclasses import replace
+
+    from tests.fakes import FakeClassifier, fake_result, with_predictions
     from tests.helpers import finished_job
 
     result = fake_result(top_confidence=0.31)
     genus = {"label": "genus-spinus", "common_name": "Siskins and goldfinches", "scientific_name": "Spinus"}
-    result["predictions"][0].update(genus)
-    result["predictions"][-1]["confidence"] = 0.001
+    top, *middle, last = result.predictions
+    ranked = (replace(top, rank="genus", **genus), *middle, replace(last, confidence=0.001))
+    result = with_predictions(result, ranked)
     job = finished_job(owner, FakeClassifier(model_version="test-1", result=result))
     log_in(browser, live_site, owner.username)
     visit(browser, f"{live_site}/jobs/{job.pk}/", "[data-result][data-status=succeeded]")

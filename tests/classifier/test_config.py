@@ -23,7 +23,7 @@ def test_every_variable_is_read_into_its_option():
             "BIRDSITE_ENGINE": "TensorFlow",
             "BIRDSITE_LITERT_PRECISION": "float16",
             "BIRDSITE_THREADS": "3",
-            "BIRDSITE_TTA": "off",
+            "BIRDSITE_TTA": "never",
             "BIRDSITE_BATCH_SIZE": "8",
             "BIRDSITE_DATASETS": "/data/birds",
         }
@@ -32,7 +32,7 @@ def test_every_variable_is_read_into_its_option():
         engine="tensorflow",
         precision="float16",
         threads=3,
-        tta=False,
+        tta="never",
         batch_size=8,
         datasets=Path("/data/birds"),
     )
@@ -94,3 +94,15 @@ def test_the_classifier_hands_its_datasets_folder_to_the_engine_choice(monkeypat
     with pytest.raises(RuntimeError, match="stop before"):
         classifier.load(inference.default_model_dir(), engine="int8", datasets=tmp_path)
     assert seen["datasets"] == tmp_path
+
+
+@pytest.mark.parametrize("spelling", ["unsure", "always", "never"])
+def test_flip_tta_is_spelled_one_way_in_the_environment_and_in_load(spelling) -> None:
+    assert Options.from_env({"BIRDSITE_TTA": spelling.upper()}).tta == spelling == Options(tta=spelling).tta
+    assert Options.from_env({"BIRDSITE_TTA": "default"}).tta is None
+
+
+@pytest.mark.parametrize("old", [True, False, "auto", "on"])
+def test_an_old_spelling_of_tta_is_refused(old) -> None:
+    with pytest.raises(ValueError, match="tta"):
+        Options(tta=old)

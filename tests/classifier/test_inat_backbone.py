@@ -165,8 +165,8 @@ def test_a_small_union_model_trains_in_seconds_and_names_held_out_birds(small_mo
     assert clf.engine_name == "inat-uint8"
     photo = sorted((small_data / "Blue_Jay").iterdir())[-1]
     [answer] = clf.predict([photo])
-    assert answer["is_bird"]
-    assert "blujay" in [p["label"] for p in answer["predictions"][:3]], answer["predictions"]
+    assert answer.is_bird
+    assert "blujay" in [p.label for p in answer.predictions[:3]], answer.predictions
     # The species of its own head are there too: far more classes than the six it was trained on.
     assert len(clf.config.classes) > 600
 

@@ -40,26 +40,24 @@ def held_out_photos(clf, birds_dir: Path, per_dataset: int) -> list[tuple[Path, 
 def test_it_names_held_out_cub_birds_far_better_than_chance(shipped_classifier, birds_dir):
     photos = [p for p in held_out_photos(shipped_classifier, birds_dir, 40) if "cub100" in str(p[0])]
     results = shipped_classifier.predict([path for path, _ in photos])
-    top1 = np.mean(
-        [r["predictions"][0]["label"] == label for r, (_, label) in zip(results, photos, strict=True)]
-    )
+    top1 = np.mean([r.predictions[0].label == label for r, (_, label) in zip(results, photos, strict=True)])
     assert top1 >= 0.7, f"top-1 {top1:.2f} on {len(photos)} held-out CUB photos"
-    assert np.mean([r["is_bird"] for r in results]) >= 0.9
+    assert np.mean([r.is_bird for r in results]) >= 0.9
 
 
 @pytest.mark.shared
 def test_it_returns_the_documented_fields_best_first(shipped_classifier, bird_photo):
     [result] = shipped_classifier.predict([bird_photo.read_bytes()], top_k=5)
-    assert set(result) == {"is_bird", "bird_score", "predictions", "model_version", "birds"}
-    assert {"box", "bird_score", "is_bird", "predictions"} <= set(result["birds"][0])
-    assert set(result["birds"][0]) <= {"box", "bird_score", "is_bird", "predictions", "answer"}
-    assert result["model_version"] == shipped_classifier.model_version
-    assert len(result["predictions"]) == 5
+    shape = result.to_dict()  # the JSON the README documents
+    assert set(shape) == {"is_bird", "bird_score", "predictions", "model_version", "birds"}
+    assert set(shape["birds"][0]) == {"box", "bird_score", "is_bird", "predictions", "answer"}
+    assert result.model_version == shipped_classifier.model_version
+    assert len(result.predictions) == 5
     # training_photos comes with models whose catalog counts them (trained after 2026-12-01)
-    assert all(set(p) - {"training_photos", "learned_from"} == FIELDS for p in result["predictions"])
-    confidences = [p["confidence"] for p in result["predictions"]]
+    assert all(set(p) - {"training_photos", "learned_from"} == FIELDS for p in shape["predictions"])
+    confidences = [p.confidence for p in result.predictions]
     assert confidences == sorted(confidences, reverse=True) and sum(confidences) <= 1.0 + 1e-6
-    assert result["predictions"][0]["wikipedia_url"].startswith("https://en.wikipedia.org/wiki/")
+    assert result.predictions[0].wikipedia_url.startswith("https://en.wikipedia.org/wiki/")
 
 
 @pytest.mark.shared
@@ -76,7 +74,7 @@ def test_it_finds_no_bird_in_a_cup_of_coffee_or_a_rocket(shipped_classifier):
     results = shipped_classifier.predict(
         [Image.fromarray(skimage.data.coffee()), Image.fromarray(skimage.data.rocket())]
     )
-    assert [r["is_bird"] for r in results] == [False, False]
+    assert [r.is_bird for r in results] == [False, False]
 
 
 @pytest.mark.shared
@@ -88,7 +86,7 @@ def test_a_rotated_photo_is_turned_upright_before_classifying(shipped_classifier
     upright.rotate(-90, expand=True).save(path, exif=exif.tobytes(), quality=95)
     [from_exif] = shipped_classifier.predict([path])
     [reference] = shipped_classifier.predict([upright])
-    assert from_exif["predictions"][0]["label"] == reference["predictions"][0]["label"]
+    assert from_exif.predictions[0].label == reference.predictions[0].label
 
 
 @pytest.mark.shared

@@ -182,7 +182,7 @@ def test_a_damaged_litert_file_in_the_cache_is_converted_again_and_answers_right
     clf = classifier.load(V1_MODEL, engine="litert")
     assert integrity.is_sealed(flatbuffer)  # converted again (the converter's bytes vary run to run)
     [result] = clf.predict([bird_photo])
-    assert result["predictions"][0]["label"] == "blujay"
+    assert result.predictions[0].label == "blujay"
 
 
 @pytest.mark.model
@@ -198,7 +198,7 @@ def test_a_whole_but_wrong_conversion_fails_the_self_check_and_is_converted_agai
     clf = classifier.load(V1_MODEL, engine="litert")
     assert selfcheck.failures(config, clf._engine, selfcheck.Fingerprint.read(config.path)) == []
     [result] = clf.predict([bird_photo])
-    assert result["predictions"][0]["label"] == "blujay"
+    assert result.predictions[0].label == "blujay"
 
 
 @pytest.mark.model
@@ -219,9 +219,9 @@ def test_two_fetch_weights_at_once_into_an_empty_cache_give_weights_that_name_bi
     species = ["Blue_Jay", "American_Goldfinch", "Mallard", "Scarlet_Tanager"]
     photos = [sorted((birds_dir / "cub100" / name).iterdir())[0] for name in species]
     results = classifier.load(engine="tensorflow").predict(photos)
-    labels = [r["predictions"][0]["label"] for r in results]
+    labels = [r.predictions[0].label for r in results]
     assert len(set(labels)) == len(species), labels
-    assert all(r["is_bird"] for r in results)
+    assert all(r.is_bird for r in results)
     assert labels[0] == "blujay" and labels[1] == "amegfi", labels
 
 

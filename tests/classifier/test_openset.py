@@ -14,7 +14,8 @@ from classifier.config import ModelConfig
 from classifier.data import Sample
 from classifier.openset import Known, OpenSet, judge
 from classifier.openset_eval import auroc, fit_logistic, leave_out, loss_threshold
-from classifier.ranks import ANSWER_KINDS, UNKNOWN_NAME, answer
+from classifier.ranks import answer
+from classifier.result import UNKNOWN_NAME, AnswerKind
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,20 +41,20 @@ def test_a_bird_below_the_threshold_is_answered_unknown_with_the_closest_known_t
     probs = np.array([0.45, 0.1, 0.3, 0.15])  # no genus holds 0.6
     verdict = judge(np.array([8.0, 2.0, 6.0, 4.0]), probs, RULE, 40)  # max cosine 0.4 < 0.5
     result = answer(probs, CLASSES, CATALOG, known=verdict)
-    assert result["kind"] == "unknown" and result["common_name"] == UNKNOWN_NAME
-    assert result["label"] is None and result["rank"] is None and result["scientific_name"] is None
-    assert [c["label"] for c in result["closest"]] == ["towwar", "amecro", "comrav"]
-    assert result["closest"][0]["confidence"] == 0.45
-    assert 0 < result["confidence"] < 0.5  # P(known) below the threshold is under a half
-    assert result["known_score"] == pytest.approx(0.4)
+    assert result.kind == "unknown" and result.common_name == UNKNOWN_NAME
+    assert result.label is None and result.rank is None and result.scientific_name is None
+    assert [c.label for c in result.closest] == ["towwar", "amecro", "comrav"]
+    assert result.closest[0].confidence == 0.45
+    assert 0 < result.confidence < 0.5  # P(known) below the threshold is under a half
+    assert result.known_score == pytest.approx(0.4)
 
 
 def test_a_bird_above_the_threshold_keeps_its_species_answer():
     probs = np.array([0.9, 0.05, 0.03, 0.02])
     verdict = judge(np.array([16.0, 6.0, 2.0, 1.0]), probs, RULE, 40)  # max cosine 0.8
     result = answer(probs, CLASSES, CATALOG, known=verdict)
-    assert result["kind"] == "species" and result["label"] == "towwar"
-    assert result["known_score"] == pytest.approx(0.8)
+    assert result.kind == "species" and result.label == "towwar"
+    assert result.known_score == pytest.approx(0.8)
 
 
 def test_without_a_rule_a_bird_is_never_unknown_and_the_known_score_is_its_top_probability():
@@ -61,26 +62,26 @@ def test_without_a_rule_a_bird_is_never_unknown_and_the_known_score_is_its_top_p
     verdict = judge(np.array([1.0, 1.0, 0.5, 0.5]), probs, None, 40)
     assert not verdict.unknown
     result = answer(probs, CLASSES, CATALOG, known=verdict)
-    assert result["kind"] != "unknown" and result["known_score"] == 0.3
-    assert answer(probs, CLASSES, CATALOG)["known_score"] == 0.3
+    assert result.kind != "unknown" and result.known_score == 0.3
+    assert answer(probs, CLASSES, CATALOG).known_score == 0.3
 
 
 def test_a_genus_holding_most_of_the_mass_is_answered_before_unknown():
     spread = np.array([0.4, 0.35, 0.15, 0.1])  # the Setophaga genus holds 0.75
     result = answer(spread, CLASSES, CATALOG, known=Known(0.1, unknown=True, probability=0.2))
-    assert (result["kind"], result["scientific_name"]) == ("higher_taxon", "Setophaga")
-    assert result["known_score"] == 0.1
+    assert (result.kind, result.scientific_name) == ("higher_taxon", "Setophaga")
+    assert result.known_score == 0.1
 
 
 def test_every_kind_is_in_the_stable_enum():
-    assert ANSWER_KINDS == ("species", "higher_taxon", "unknown")
+    assert tuple(AnswerKind) == ("species", "higher_taxon", "unknown")
     spread = np.array([0.4, 0.35, 0.15, 0.1])  # the Setophaga genus holds 0.75
     kinds = {
-        answer(spread, CLASSES, CATALOG)["kind"],
-        answer(np.array([0.9, 0.05, 0.03, 0.02]), CLASSES, CATALOG)["kind"],
-        answer(np.array([0.3, 0.2, 0.3, 0.2]), CLASSES, CATALOG, known=Known(0.1, True, 0.2))["kind"],
+        answer(spread, CLASSES, CATALOG).kind,
+        answer(np.array([0.9, 0.05, 0.03, 0.02]), CLASSES, CATALOG).kind,
+        answer(np.array([0.3, 0.2, 0.3, 0.2]), CLASSES, CATALOG, known=Known(0.1, True, 0.2)).kind,
     }
-    assert kinds == set(ANSWER_KINDS)
+    assert kinds == set(AnswerKind)
 
 
 def test_the_threshold_of_the_top_class_support_group_applies():

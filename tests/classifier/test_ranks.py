@@ -28,39 +28,39 @@ CLASSES = list(CATALOG)
 
 def test_a_confident_species_is_the_answer():
     result = answer(np.array([0.85, 0.05, 0.04, 0.02, 0.02, 0.02]), CLASSES, CATALOG)
-    assert result["kind"] == "species" and result["label"] == "towwar" and result["rank"] == "species"
-    assert result["confidence"] == 0.85
+    assert result.kind == "species" and result.label == "towwar" and result.rank == "species"
+    assert result.confidence == 0.85
 
 
 def test_spread_over_one_genus_answers_the_genus():
     result = answer(np.array([0.35, 0.25, 0.2, 0.1, 0.05, 0.05]), CLASSES, CATALOG)
-    assert result["kind"] == "higher_taxon" and result["rank"] == "genus"
-    assert result["scientific_name"] == "Setophaga" and result["label"] == "genus-setophaga"
-    assert abs(result["confidence"] - 0.8) < 1e-9
+    assert result.kind == "higher_taxon" and result.rank == "genus"
+    assert result.scientific_name == "Setophaga" and result.label == "genus-setophaga"
+    assert abs(result.confidence - 0.8) < 1e-9
 
 
 def test_spread_over_genera_of_one_family_answers_the_family():
     result = answer(np.array([0.3, 0.05, 0.05, 0.3, 0.15, 0.15]), CLASSES, CATALOG)
-    assert (result["kind"], result["rank"], result["scientific_name"]) == (
+    assert (result.kind, result.rank, result.scientific_name) == (
         "higher_taxon",
         "family",
         "Parulidae",
     )
-    assert abs(result["confidence"] - 0.7) < 1e-9
+    assert abs(result.confidence - 0.7) < 1e-9
 
 
 def test_spread_over_families_stays_an_unsure_species():
     result = answer(np.array([0.3, 0.1, 0.05, 0.05, 0.25, 0.25]), CLASSES, CATALOG)
-    assert result["kind"] == "species" and result["label"] == "towwar" and result["confidence"] == 0.3
+    assert result.kind == "species" and result.label == "towwar" and result.confidence == 0.3
 
 
 def test_a_genus_level_class_counts_for_its_genus_and_is_answered_as_a_higher_taxon():
     masses = group_masses(np.array([0, 0, 0, 0, 0.3, 0.7]), [CATALOG[c] for c in CLASSES])
     assert masses[("genus", "Corvus")] == 1.0 and masses[("family", "Corvidae")] == 1.0
     result = answer(np.array([0.02, 0.02, 0.02, 0.02, 0.02, 0.9]), CLASSES, CATALOG)
-    assert (result["kind"], result["rank"], result["common_name"]) == (
+    assert (result.kind, result.rank, result.common_name) == (
         "higher_taxon",
         "genus",
         "Genus-Corvus",
     )
-    assert answer(np.array([0.02] * 5 + [0.9]), CLASSES, CATALOG, Thresholds(species=0.95))["rank"] == "genus"
+    assert answer(np.array([0.02] * 5 + [0.9]), CLASSES, CATALOG, Thresholds(species=0.95)).rank == "genus"

@@ -42,7 +42,7 @@ def test_training_writes_a_model_directory_the_inference_api_loads(trained, smal
     assert len(clf.config.classes) == len(SPECIES)
     photo = sorted((small_dataset / "Blue_Jay").iterdir())[0]
     [result] = clf.predict([photo])
-    assert result["predictions"][0]["common_name"] == "Blue Jay"  # a training photo: it must know it
+    assert result.predictions[0].common_name == "Blue Jay"  # a training photo: it must know it
 
 
 def test_each_species_record_says_how_many_photos_it_was_learned_from(trained):

@@ -40,13 +40,13 @@ def test_a_bird_pasted_at_under_half_the_width_is_found_and_named(shipped_classi
         canvas = wide.frame(rng, scenes)
         pasted = wide.paste(canvas, Image.open(sample.path).convert("RGB"), 0.45, rng)
         [result] = shipped_classifier.predict([jpeg(canvas)])
-        bird = result["birds"][0]
+        bird = result.birds[0]
         named = (
-            result["is_bird"]
-            and locate.iou(tuple(bird["box"]), tuple(pasted)) >= 0.5
-            and bird["predictions"][0]["label"] == sample.label
+            result.is_bird
+            and locate.iou(tuple(bird.box), tuple(pasted)) >= 0.5
+            and bird.predictions[0].label == sample.label
         )
-        outcomes.append((sample.path.name, bool(result["is_bird"]), bool(named)))
+        outcomes.append((sample.path.name, bool(result.is_bird), bool(named)))
     assert sum(named for _, _, named in outcomes) >= 2, f"(photo, is_bird, found and named): {outcomes}"
     assert sum(is_bird for _, is_bird, _ in outcomes) >= 2, outcomes
 
@@ -59,19 +59,17 @@ def test_two_pasted_birds_give_two_answers_one_on_each(shipped_classifier, held_
         canvas.paste(photo, (x, 380))
         boxes.append((x / 1600, 380 / 1200, 450 / 1600, 450 / 1200))
     [result] = shipped_classifier.predict([jpeg(canvas)])
-    assert len(result["birds"]) >= 2
+    assert len(result.birds) >= 2
     for pasted in boxes:
-        assert any(locate.iou(tuple(b["box"]), pasted) >= 0.3 for b in result["birds"] if b["is_bird"]), (
-            pasted
-        )
+        assert any(locate.iou(tuple(b.box), pasted) >= 0.3 for b in result.birds if b.is_bird), pasted
 
 
 def test_a_photo_cropped_to_the_bird_keeps_the_whole_photo_answer(shipped_classifier, bird_photo):
     [result] = shipped_classifier.predict([bird_photo])
-    assert result["is_bird"]
-    assert [b["box"] for b in result["birds"]] == [[0.0, 0.0, 1.0, 1.0]]
-    assert result["predictions"] == result["birds"][0]["predictions"]
-    assert result["predictions"][0]["label"] == "blujay"
+    assert result.is_bird
+    assert [b.box for b in result.birds] == [(0.0, 0.0, 1.0, 1.0)]
+    assert result.predictions == result.birds[0].predictions
+    assert result.predictions[0].label == "blujay"
 
 
 def test_a_user_region_names_only_that_crop(shipped_classifier, held_out, scenes):
@@ -81,11 +79,11 @@ def test_a_user_region_names_only_that_crop(shipped_classifier, held_out, scenes
     region = [0.5, 200 / 1200, 0.25, 400 / 1200]
     data = jpeg(canvas)
     [result] = shipped_classifier.predict([data], regions=[region])
-    [bird] = result["birds"]
-    assert bird["box"] == pytest.approx(region, abs=1e-6)
+    [bird] = result.birds
+    assert bird.box == pytest.approx(region, abs=1e-6)
     probs, _ = shipped_classifier.predict_arrays(images.open_photo(data).crops([tuple(region)]))
-    assert bird["predictions"][0]["confidence"] == pytest.approx(float(probs[0].max()), abs=1e-6)
-    assert bird["predictions"][0]["label"] == sample.label
+    assert bird.predictions[0].confidence == pytest.approx(float(probs[0].max()), abs=1e-6)
+    assert bird.predictions[0].label == sample.label
 
 
 def test_a_region_outside_the_photo_is_refused(shipped_classifier, bird_photo):
@@ -96,8 +94,8 @@ def test_a_region_outside_the_photo_is_refused(shipped_classifier, bird_photo):
 def test_frames_without_a_bird_are_not_called_a_bird(shipped_classifier, scenes):
     rng = random.Random(11)
     results = shipped_classifier.predict([jpeg(wide.frame(rng, scenes)) for _ in range(6)])
-    assert sum(r["is_bird"] for r in results) <= 1
-    assert all(len(r["birds"]) >= 1 for r in results)
+    assert sum(r.is_bird for r in results) <= 1
+    assert all(len(r.birds) >= 1 for r in results)
 
 
 def test_a_large_jpeg_is_decoded_at_reduced_scale_and_cropped_finer(tmp_path):

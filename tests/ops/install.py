@@ -19,14 +19,18 @@ USERNAME, PASSWORD = "restorer", "correct-horse-battery"
 EXCLUDED = {"contenttypes.contenttype", "auth.permission", "ops.workerheartbeat"}
 
 
-def _result_naming(index: int) -> dict:
-    from tests.fakes import SPECIES, fake_result
+def _result_naming(index: int):
+    from dataclasses import replace
+
+    from tests.fakes import SPECIES, fake_result, with_predictions
 
     result = fake_result(top_confidence=0.5 + (index % 5) / 10)
-    order = [SPECIES[(index + k) % len(SPECIES)] for k in range(len(result["predictions"]))]
-    for prediction, (key, common, scientific) in zip(result["predictions"], order, strict=True):
-        prediction.update(label=key, ebird_code=key, common_name=common, scientific_name=scientific)
-    return result
+    order = [SPECIES[(index + k) % len(SPECIES)] for k in range(len(result.predictions))]
+    renamed = tuple(
+        replace(prediction, label=key, ebird_code=key, common_name=common, scientific_name=scientific)
+        for prediction, (key, common, scientific) in zip(result.predictions, order, strict=True)
+    )
+    return with_predictions(result, renamed)
 
 
 def _photos(count: int, shared: bool) -> list[bytes]:

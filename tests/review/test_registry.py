@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from birdsite.registry import selectors, services
+from birdsite import served
+from birdsite.registry import services
 from birdsite.registry.models import ModelEvent, ModelVersion
 from birdsite.review import services as review_services
 from tests.review.conftest import job_with
@@ -52,7 +53,7 @@ def shipped(tmp_path, settings) -> ModelVersion:
 def test_the_served_model_is_registered_as_active_once(shipped) -> None:
     assert (shipped.version, shipped.status, shipped.species_count) == ("shipped-1", Status.ACTIVE, 2)
     assert services.model_version_ensure_active() == shipped
-    assert selectors.active_model().version == "shipped-1"
+    assert served.active_model().version == "shipped-1"
 
 
 def test_a_better_candidate_is_promoted_and_rolled_back_in_one_step(shipped, staff) -> None:
@@ -60,11 +61,11 @@ def test_a_better_candidate_is_promoted_and_rolled_back_in_one_step(shipped, sta
     services.model_version_promote(version=better, user=staff)
     better.refresh_from_db()
     assert better.status == Status.ACTIVE and better.promoted_by == staff
-    assert selectors.active_model().version == "rt2"
+    assert served.active_model().version == "rt2"
     shipped.refresh_from_db()
     assert shipped.status == Status.RETIRED
     assert services.model_version_rollback(user=staff).version == "shipped-1"
-    assert selectors.active_model().version == "shipped-1"
+    assert served.active_model().version == "shipped-1"
     actions = list(ModelEvent.objects.order_by("pk").values_list("action", flat=True))
     assert actions == ["registered", "promoted", "rolled_back"]
 
@@ -86,11 +87,11 @@ def test_promoting_from_the_page_refuses_and_says_why(client, shipped, staff) ->
     client.force_login(staff)
     response = client.post(f"/staff/models/{worse.pk}/promote/", follow=True)
     assert b"Worse than shipped-1" in response.content
-    assert selectors.active_model().version == "shipped-1"
+    assert served.active_model().version == "shipped-1"
     response = client.post(
         f"/staff/models/{worse.pk}/promote/", {"force": "1", "reason": "test"}, follow=True
     )
-    assert selectors.active_model().version == "rt4"
+    assert served.active_model().version == "rt4"
     assert b"Roll back to shipped-1" in response.content
 
 

@@ -182,7 +182,7 @@ def test_the_batch_page_answers_an_archive_over_the_member_limit_with_413(owner,
     zipped = zip_of(3)
     response = web_client(owner).post("/batches/", {"archive": zipped}, HTTP_ACCEPT="application/json")
     assert response.status_code == 413 and response.json()["code"] == "archive_too_large"
-    assert response.json()["problems"][0]["code"] == "too_many_members"
+    assert response.json()["details"]["problems"][0]["code"] == "too_many_members"
 
 
 HOUR_START = 1_800_000_000.0  # a window boundary
@@ -223,4 +223,4 @@ def test_a_throttled_page_says_in_words_how_long_to_wait_as_the_header_says_in_s
     assert page.status_code == 429 and page["Retry-After"] == "2280"
     assert "Try again in 38 minutes." in page.content.decode()
     script = form_upload(web, 10)  # the upload page's script shows the JSON's error text
-    assert script.json()["retry_after"] == 2280 and "Try again in 38 minutes." in script.json()["error"]
+    assert script.json()["retry_after"] == 2280 and "Try again in 38 minutes." in script.json()["message"]

@@ -59,7 +59,7 @@ def test_a_worker_that_cannot_load_the_active_model_serves_the_shipped_one(
     event = ModelEvent.objects.get(action=ModelEvent.Action.LOAD_FAILED)
     assert event.version == broken_active and "worker " in event.reason
     (result,) = served.predict([jpeg_bytes()], top_k=5)
-    assert result["model_version"] == shipped_version and len(result["predictions"]) == 5
+    assert result.model_version == shipped_version and len(result.predictions) == 5
 
 
 class Loaded:

@@ -11,7 +11,7 @@ register = template.Library()
 
 @register.simple_tag
 def bird_answer(payload: dict[str, Any] | None, bird: int) -> dict[str, Any] | None:
-    """The answer of bird ``bird`` of ``birdsite.photos.selectors.job_payload``; None without one."""
+    """The answer of bird ``bird`` of ``birdsite.photos.payloads.job_payload``; None without one."""
     for found in (payload or {}).get("birds") or []:
         if found.get("bird") == bird:
             return found.get("answer")

@@ -226,7 +226,7 @@
         body.append("archive", files[0], files[0].name);
         status.textContent = "Uploading the archive…";
         post(box.dataset.createUrl, body).then(function (res) {
-          if (!res.ok) { fail(res.data.error || "The archive was refused.", res.data.problems); return; }
+          if (!res.ok) { fail(res.data.message || "The archive was refused.", (res.data.details || {}).problems); return; }
           status.textContent = ""; show(res.data);
         }, function () { fail("The upload failed. Check your connection and try again."); });
         return;
@@ -238,7 +238,7 @@
         return post(url, form);
       }
       function next(res) {
-        if (!res.ok) { fail(res.data.error || "The upload was refused."); return; }
+        if (!res.ok) { fail(res.data.message || "The upload was refused."); return; }
         sent = Math.min(sent + GROUP, files.length);
         batch = res.data;
         if (!root) root = show(batch); else if (root.refresh) root.refresh();

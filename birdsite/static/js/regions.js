@@ -211,7 +211,7 @@
                              function () { return { ok: false, data: {} }; });
       }).then(function (res) {
         if (res.ok && res.data.url) { window.location.assign(res.data.url); return; }
-        throw new Error(res.data.error || "This part could not be sent. Try again.");
+        throw new Error(res.data.message || "This part could not be sent. Try again.");
       }).catch(function (err) {
         sending = false;
         button.disabled = false;

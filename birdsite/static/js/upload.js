@@ -48,7 +48,7 @@
         .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); });
     }
     function next(res) {
-      if (!res.ok) { status.textContent = res.data.error || "The batch was refused."; return; }
+      if (!res.ok) { status.textContent = res.data.message || "The batch was refused."; return; }
       sent = Math.min(sent + GROUP, files.length);
       status.textContent = "Uploaded " + sent + " of " + files.length + "…";
       if (sent < files.length) group(res.data.files_url, {}).then(next, failed);
@@ -95,7 +95,7 @@
       .then(function (res) {
         if (!res.ok) {
           slot.replaceChildren();
-          showError(typeof res.data.error === "string" ? res.data.error : "The upload was refused.");
+          showError(typeof res.data.message === "string" ? res.data.message : "The upload was refused.");
           return;
         }
         result.dataset.jobId = res.data.id;

@@ -101,7 +101,7 @@ def test_a_finished_classification_has_the_documented_fields_best_first(owner_ap
     top = body["predictions"][0]
     assert set(top) == {
         "rank", "label", "common_name", "scientific_name", "confidence", "wikipedia_url", "ebird_code",
-        "learned_from", "confidence_text", "confidence_words", "low_confidence", "taxon_rank",
+        "learned_from", "confidence_text", "confidence_words", "low_confidence", "taxon_rank", "species_url",
     }  # fmt: skip
     assert body["region"] is None and [b["bird"] for b in body["birds"]] == [0]
     assert top["common_name"] == "American Goldfinch" and top["ebird_code"] == "amegfi"

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import copy
+from dataclasses import replace
 
 import pytest
 from django.urls import reverse
 
-from birdsite.photos.selectors import job_payload
+from birdsite.photos.payloads import job_payload
+from classifier.result import PhotoResult
 from tests.fakes import FakeClassifier, fake_result
 from tests.helpers import finished_job
 
 pytestmark = pytest.mark.django_db
 
 
-def result_with_support() -> dict:
-    result = copy.deepcopy(fake_result())
-    result["predictions"][0]["training_photos"] = 4
-    result["predictions"][1]["learned_from"] = "many iNaturalist photos"
-    return result
+def result_with_support() -> PhotoResult:
+    result = fake_result()
+    first, second, *rest = result.predictions
+    first, second = replace(first, training_photos=4), replace(second, learned_from="many iNaturalist photos")
+    return replace(result, birds=(replace(result.best, predictions=(first, second, *rest)),))
 
 
 def test_the_page_and_the_api_say_how_many_photos_a_species_was_learned_from(owner, owner_api) -> None:

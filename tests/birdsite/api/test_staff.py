@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import resolve, reverse
 
+from birdsite import served
 from birdsite.api import urls
 from birdsite.photos.models import Prediction
-from birdsite.registry import selectors as registry_selectors
 from birdsite.registry import services as registry_services
 from birdsite.registry.models import ModelEvent, ModelVersion
 from birdsite.review.models import ReviewDecision
@@ -153,12 +153,12 @@ def test_promote_a_better_candidate_then_roll_back(staff_api, staff, shipped) ->
     response = staff_api.post(reverse("api:staff-model-promote", args=[better.pk]), {})
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "active" and response.json()["promoted_by"] == staff.username
-    assert registry_selectors.active_model().version == "rt2"
+    assert served.active_model().version == "rt2"
     again = staff_api.post(reverse("api:staff-model-promote", args=[better.pk]), {})
     assert again.status_code == 409 and again.json()["code"] == "not_promotable"
     response = staff_api.post(reverse("api:staff-model-rollback"), {"reason": "drill"})
     assert response.status_code == 200 and response.json()["version"] == "shipped-1"
-    assert registry_selectors.active_model().version == "shipped-1"
+    assert served.active_model().version == "shipped-1"
     event = ModelEvent.objects.filter(action="rolled_back").get()
     assert (event.user, event.reason) == (staff, "drill")
 
@@ -172,7 +172,7 @@ def test_a_worse_candidate_is_refused_with_409_unless_forced_with_a_reason(staff
     assert response.json()["details"]["candidate"]["top1"] == pytest.approx(0.7)
     response = staff_api.post(url, {"force": True})
     assert response.status_code == 400 and response.json()["code"] == "reason_required"
-    assert registry_selectors.active_model().version == "shipped-1"
+    assert served.active_model().version == "shipped-1"
     response = staff_api.post(url, {"force": True, "reason": "fixes the gulls"})
     assert response.status_code == 200 and response.json()["promotion_reason"] == "fixes the gulls"
     assert ModelEvent.objects.filter(action="forced", version=worse).exists()

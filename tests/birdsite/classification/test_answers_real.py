@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from birdsite.photos.models import BirdAnswer
-from birdsite.photos.selectors import job_payload
+from birdsite.photos.payloads import job_payload
 from birdsite.sightings.models import Sighting
 from classifier import ranks
 from classifier.openset import OpenSet
+from classifier.result import UNKNOWN_NAME, AnswerKind
 from tests.helpers import process, submit
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
@@ -42,7 +43,7 @@ def test_the_real_model_answers_are_stored_for_every_bird(owner, real_classifier
     job.refresh_from_db()
     answers = list(BirdAnswer.objects.filter(job=job).order_by("bird"))
     assert answers and answers[0].model_version == job.model_version == real_classifier.model_version
-    assert {a.kind for a in answers} <= set(ranks.ANSWER_KINDS)
+    assert {a.kind for a in answers} <= {k.value for k in AnswerKind}
     assert all(a.known_score is not None for a in answers)
     assert job_payload(job)["answer"]["kind"] == answers[0].kind
 
@@ -59,7 +60,7 @@ def test_a_bird_below_the_open_set_threshold_is_stored_as_unknown_and_left_unnam
     process([job.pk], real_classifier)
     job.refresh_from_db()
     answer = BirdAnswer.objects.filter(job=job, bird=0).get()
-    assert (answer.kind, answer.label, answer.common_name) == ("unknown", "", ranks.UNKNOWN_NAME)
+    assert (answer.kind, answer.label, answer.common_name) == ("unknown", "", UNKNOWN_NAME)
     assert len(answer.closest) == 3 and all(c["label"] in real_classifier.catalog for c in answer.closest)
     top = job.predictions.get(bird=0, rank=1, model_version=job.model_version)
     assert answer.closest[0]["label"] == top.label  # the closest known taxon is the model's own top-1

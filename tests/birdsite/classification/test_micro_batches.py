@@ -6,6 +6,7 @@ import pytest
 
 from birdsite.classification import claims, processing
 from birdsite.photos.models import ClassificationJob
+from classifier.result import PhotoResult
 from tests.helpers import submit
 from workers import model
 from workers.tasks import classify
@@ -92,9 +93,9 @@ def test_classify_many_returns_the_error_in_place_of_a_broken_image(fake_classif
     from tests.fakes import jpeg_bytes
 
     results = model.classify_many([jpeg_bytes(), b"garbage", jpeg_bytes()])
-    assert [isinstance(r, dict) for r in results] == [True, False, True]
+    assert [isinstance(r, PhotoResult) for r in results] == [True, False, True]
     assert isinstance(results[1], processing.ImageUnreadable)
-    assert results[0]["model_version"] == fake_classifier.model_version
+    assert results[0].model_version == fake_classifier.model_version
 
 
 def test_a_claim_of_many_takes_only_pending_jobs_and_returns_their_attempts(owner):

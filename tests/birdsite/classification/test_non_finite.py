@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
 from django.db import connection
@@ -11,6 +12,7 @@ from django.urls import reverse
 
 from birdsite.photos.models import BirdAnswer, ClassificationJob, Prediction
 from birdsite.sightings.models import Sighting
+from classifier.result import PhotoResult
 from tests.birdsite.api.conftest import token_client
 from tests.fakes import FakeClassifier, fake_result
 from tests.helpers import finished_job, process, submit
@@ -20,27 +22,25 @@ Status = ClassificationJob.Status
 NAN, INF = float("nan"), float("inf")
 
 
-def with_bird(**bird: object) -> dict:
+def with_bird(**bird: object) -> PhotoResult:
     result = fake_result()
-    found = {"box": [0.1, 0.2, 0.3, 0.4], "bird_score": 0.95, "is_bird": True}
-    found.update(predictions=result["predictions"], **bird)
-    return dict(result, birds=[found])
+    found = {"box": (0.1, 0.2, 0.3, 0.4), "bird_score": 0.95, **bird}
+    return replace(result, birds=(replace(result.best, **found),))
 
 
-def answering_nan_at(where: str) -> dict:
+def answering_nan_at(where: str) -> PhotoResult:
     result = fake_result()
     if where == "confidence":
-        result["predictions"][0]["confidence"] = NAN
-    elif where == "bird_score":
-        result["bird_score"] = NAN
-    elif where == "box":
-        result = with_bird(box=[0.1, NAN, 0.3, 0.4])
-    elif where == "bird's bird_score":
-        result = with_bird(bird_score=-INF)
-    elif where == "answer":
-        answer = {"kind": "species", "label": "amegfi", "common_name": "American Goldfinch"}
-        result = with_bird(answer=dict(answer, confidence=0.9, known_score=INF))
-    return result
+        top, *rest = result.predictions
+        return with_bird(predictions=(replace(top, confidence=NAN), *rest))
+    if where == "bird_score":
+        return with_bird(bird_score=NAN)
+    if where == "box":
+        return with_bird(box=(0.1, NAN, 0.3, 0.4))
+    if where == "bird's bird_score":
+        return with_bird(bird_score=-INF)
+    assert where == "answer"
+    return with_bird(answer=replace(result.best.answer, known_score=INF))
 
 
 NOT_FINITE = "IN ('NaN', 'Infinity', '-Infinity')"
@@ -92,9 +92,7 @@ def damaged_job(owner) -> ClassificationJob:
     Prediction.objects.filter(job=job, rank=1).update(confidence=NAN, bird_score=INF, box_x=NAN, box_w=0.5)
     Prediction.objects.filter(job=job, rank=1).update(box_h=-INF)
     Prediction.objects.filter(job=job, rank=2).update(confidence=INF)
-    BirdAnswer.objects.create(
-        job=job, model_version=job.model_version, kind="species", label="amegfi", confidence=NAN
-    )
+    BirdAnswer.objects.filter(job=job, bird=0).update(confidence=NAN)
     return job
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from birdsite.classification import claims, processing, results
-from birdsite.photos import selectors
+from birdsite.photos import payloads, selectors
 from birdsite.photos.models import ClassificationJob, Prediction
 from birdsite.sightings.models import Sighting
 from tests.fakes import FakeClassifier, fake_result
@@ -146,7 +146,7 @@ def test_a_new_model_version_adds_predictions_and_never_overwrites_old_ones(owne
 
 def test_the_verdict_says_no_bird_when_the_gate_says_so(owner) -> None:
     job = finished_job(owner, FakeClassifier(result=fake_result(is_bird=False)))
-    assert selectors.job_payload(job)["verdict"] == "no_bird"
+    assert payloads.job_payload(job)["verdict"] == "no_bird"
     assert not Sighting.objects.filter(job=job).exists()  # kept as a photo, not a sighting
 
 
@@ -154,12 +154,12 @@ def test_the_verdict_is_unsure_below_the_confidence_threshold(owner, settings) -
     settings.CONFIDENCE_THRESHOLD = 0.6
     unsure = finished_job(owner, FakeClassifier(result=fake_result(top_confidence=0.41)))
     sure = finished_job(owner, FakeClassifier(result=fake_result(top_confidence=0.83)))
-    assert selectors.job_payload(unsure)["verdict"] == "unsure"
-    assert selectors.job_payload(sure)["verdict"] == "sure"
+    assert payloads.job_payload(unsure)["verdict"] == "unsure"
+    assert payloads.job_payload(sure)["verdict"] == "sure"
 
 
 def test_the_payload_has_what_the_page_needs(owner) -> None:
-    payload = selectors.job_payload(finished_job(owner))
+    payload = payloads.job_payload(finished_job(owner))
     assert payload["status"] == "succeeded" and payload["sighting_url"].startswith("/sightings/")
     top = payload["predictions"][0]
     assert top["common_name"] == "American Goldfinch"

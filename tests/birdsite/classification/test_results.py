@@ -8,33 +8,16 @@ import pytest
 from birdsite.classification import services
 from birdsite.photos.models import ClassificationJob, Prediction
 from birdsite.sightings.models import Sighting
-from tests.fakes import FakeClassifier, fake_result
+from classifier.result import PhotoResult
+from tests.fakes import FakeClassifier, fake_two_birds
 from tests.helpers import finished_job, process
 
 pytestmark = pytest.mark.django_db
 Status = ClassificationJob.Status
 
 
-def two_birds(*, second_is_bird: bool = True) -> dict:
-    jay, finch = fake_result(top_confidence=0.9), fake_result(top_confidence=0.7)
-    finch["predictions"] = finch["predictions"][1:] + finch["predictions"][:1]  # another species first
-    return dict(
-        jay,
-        birds=[
-            {
-                "box": [0.1, 0.2, 0.3, 0.4],
-                "bird_score": 0.95,
-                "is_bird": True,
-                "predictions": jay["predictions"],
-            },
-            {
-                "box": [0.6, 0.5, 0.2, 0.25],
-                "bird_score": 0.8 if second_is_bird else 0.01,
-                "is_bird": second_is_bird,
-                "predictions": finch["predictions"],
-            },
-        ],
-    )
+def two_birds(*, second_is_bird: bool = True) -> PhotoResult:
+    return fake_two_birds(second_is_bird=second_is_bird)
 
 
 def test_each_bird_of_a_photo_gets_its_box_its_answers_and_its_own_sighting(owner) -> None:
@@ -56,15 +39,17 @@ def test_a_second_region_that_is_no_bird_makes_no_sighting(owner) -> None:
 
 
 def test_a_photo_with_no_bird_is_kept_as_a_photo_and_makes_no_sighting(owner) -> None:
-    job = finished_job(owner, FakeClassifier(result=two_birds(second_is_bird=False) | {"is_bird": False}))
+    no_bird = fake_two_birds(first_is_bird=False, second_is_bird=False)
+    job = finished_job(owner, FakeClassifier(result=no_bird))
     assert job.status == Status.SUCCEEDED and job.photo_id is not None
     assert not Sighting.objects.filter(job=job).exists()
     assert Prediction.objects.filter(job=job, bird=0).exists()  # what the model said is still kept
 
 
-def test_an_older_result_without_birds_is_one_bird_with_no_box(owner) -> None:
-    job = finished_job(owner)
-    assert {p.box for p in Prediction.objects.filter(job=job)} == {None}
+def test_a_look_at_the_whole_photo_is_one_bird_whose_box_marks_no_part(owner) -> None:
+    job = finished_job(owner)  # the classifier's whole-photo look: box (0, 0, 1, 1)
+    rows = Prediction.objects.filter(job=job)
+    assert {tuple(p.box) for p in rows} == {(0.0, 0.0, 1.0, 1.0)} and {p.part_box for p in rows} == {None}
     assert Sighting.objects.get(job=job).bird == 0
 
 
