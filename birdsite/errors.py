@@ -63,15 +63,20 @@ def refusal_body(
     return body
 
 
+def refusal_details(exc: Refused) -> Any | None:
+    """What a refusal says beyond its message: its ``details``, else an archive's or a batch's per-file
+    ``problems``."""
+    problems = getattr(exc, "problems", None)
+    if exc.details is None and problems:
+        return {"problems": [p.__dict__ for p in problems]}
+    return exc.details
+
+
 def refusal_response(exc: Refused, *, status: int | None = None) -> JsonResponse:
     """A refusal as the pages' scripts get it: the body the API sends, the status of its code, and
     ``Retry-After`` where the refusal says when to come back."""
     wait = getattr(exc, "retry_after", None)
-    details = exc.details
-    problems = getattr(exc, "problems", None)
-    if details is None and problems:
-        details = {"problems": [p.__dict__ for p in problems]}
-    body = refusal_body(exc.code, exc.message, details=details, retry_after=wait)
+    body = refusal_body(exc.code, exc.message, details=refusal_details(exc), retry_after=wait)
     response = JsonResponse(body, status=status or http_status(exc.code))
     if wait is not None:
         response["Retry-After"] = str(wait)

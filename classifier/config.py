@@ -30,7 +30,6 @@ BATCH_SIZE_ENV = "BIRDSITE_BATCH_SIZE"
 DATASETS_ENV = "BIRDSITE_DATASETS"
 
 
-
 def default_model_dir() -> Path:
     return MODELS_DIR / DEFAULT_MODEL_FILE.read_text().strip()
 

@@ -14,7 +14,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from birdsite.errors import Refused, http_status, refusal_body
+from birdsite.errors import Refused, http_status, refusal_body, refusal_details
 
 
 class ApiError(exceptions.APIException):
@@ -32,10 +32,7 @@ class ApiError(exceptions.APIException):
 
 def refusal_error(exc: Refused) -> ApiError:
     """The one mapping of a service's refusal to the API: its code, its message, the code's status."""
-    details = exc.details
-    problems = getattr(exc, "problems", None)  # an archive's or a batch's per-file reasons
-    if details is None and problems:
-        details = {"problems": [p.__dict__ for p in problems]}
+    details = refusal_details(exc)
     error = ApiError(code=exc.code, message=exc.message, status_code=http_status(exc.code), details=details)
     error.wait = getattr(exc, "retry_after", None)  # DRF's handler turns it into Retry-After
     return error
