@@ -6,6 +6,7 @@ without sideways scrolling, has one h1 and no serious axe-core violation."""
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -47,7 +48,8 @@ def test_the_history_pages_of_issue_14_work_and_pass_the_page_checks(
     visit(browser, f"{live_site}/sightings/{seen.pk}/", "[data-review-suggestion]")
     problems += check_page(browser, "sighting-suggestion", size)
     browser.find_element(By.CSS_SELECTOR, "[data-accept-suggestion]").click()
-    WebDriverWait(browser, 10).until(
+    # The accept reloads the page: the old page's element goes stale between finding it and reading it.
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: d.find_element(By.CSS_SELECTOR, "[data-sighting-name]").text == "Northern Cardinal"
     )
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-review-suggestion]")
