@@ -9,7 +9,7 @@ README documents; ``from_dict`` reads it back (tests, tools). Frozen, so a store
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -95,7 +95,7 @@ class PhotoResult:
     """One photo's answer: its birds, best first (at least one look, which may not be a bird)."""
 
     model_version: str
-    birds: tuple[Bird, ...] = field(default_factory=tuple)
+    birds: tuple[Bird, ...]
 
     def __post_init__(self) -> None:
         if not self.birds:

@@ -219,7 +219,7 @@ def _store_successes(jobs: dict[int, ClassificationJob], results: dict[int, Resu
         Prediction.objects.bulk_create(new)
     if answers:
         BirdAnswer.objects.bulk_create(answers)
-    birds: list[tuple[ClassificationJob, int, Prediction | None, bool]] = []
+    birds: list[tuple[ClassificationJob, int, Prediction | None]] = []
     for job_id, result in results.items():
         job = jobs[job_id]
         job.status, job.progress, job.finished_at = Status.SUCCEEDED, 100, now
@@ -233,13 +233,13 @@ def _store_successes(jobs: dict[int, ClassificationJob], results: dict[int, Resu
             # Only a bird becomes a sighting: a photo with none stays a photo (its job page offers to
             # name one), so the history holds no "No bird / unnamed" entries (issue 14).
             if found.is_bird:
-                birds.append((job, bird, tops.get(bird), True))
+                birds.append((job, bird, tops.get(bird)))
     _sightings_create(birds=birds)
 
 
-def _new_sighting(job: ClassificationJob, bird: int, top: Prediction | None, named: bool) -> Sighting:
-    """An unsaved sighting of one bird of a finished job, named after ``top`` when it is a bird."""
-    named = named and top is not None
+def _new_sighting(job: ClassificationJob, bird: int, top: Prediction | None) -> Sighting:
+    """An unsaved sighting of one bird of a finished job, named after ``top`` (None: left unnamed)."""
+    named = top is not None
     return Sighting(
         owner_id=job.owner_id,
         photo_id=job.photo_id,
@@ -254,13 +254,11 @@ def _new_sighting(job: ClassificationJob, bird: int, top: Prediction | None, nam
     )
 
 
-def _sightings_create(*, birds: list[tuple[ClassificationJob, int, Prediction | None, bool]]) -> None:
+def _sightings_create(*, birds: list[tuple[ClassificationJob, int, Prediction | None]]) -> None:
     """Each bird of a finished job becomes a sighting named after its best guess; one that has a sighting
     keeps it (a second delivery, or a new model version, never renames what the user may have edited)."""
     jobs = {job.pk for job, *_ in birds}
     have = set(Sighting.objects.filter(job__in=jobs).values_list("job_id", "bird"))
-    new = [
-        _new_sighting(job, bird, top, named) for job, bird, top, named in birds if (job.pk, bird) not in have
-    ]
+    new = [_new_sighting(job, bird, top) for job, bird, top in birds if (job.pk, bird) not in have]
     if new:
         Sighting.objects.bulk_create(new)
