@@ -32,8 +32,9 @@ from common import beside, keras_flops, machine, peak_rss_mb, photos, sgemm_gflo
 from PIL import Image  # noqa: E402
 
 import classifier  # noqa: E402
-from classifier import engines, images, quantize  # noqa: E402
-from classifier.config import ModelConfig, default_model_dir  # noqa: E402
+from classifier.serving import engines, images
+from classifier.serving.config import ModelConfig, default_model_dir  # noqa: E402
+from classifier.training import quantize  # noqa: E402
 
 TWELVE_MP = (4000, 3000)
 

@@ -25,7 +25,7 @@ from common import machine, photos, timed, twelve_megapixel  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import classifier  # noqa: E402
-from classifier import images, locate  # noqa: E402
+from classifier.serving import images, locate  # noqa: E402
 
 
 def main() -> int:

@@ -8,18 +8,26 @@ the HTTP status for each code lives in one table here, so the web pages and the 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import JsonResponse
 
+_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
 
 class Refused(Exception):
-    """A service refused: ``code`` is stable (for programs), ``message`` is for people."""
+    """A service refused: ``code`` is stable (for programs), ``message`` is for people. Every refusal,
+    subclasses included, is made ``(code, message)``; a subclass only names its ``default_code``."""
 
     default_code = "refused"
 
     def __init__(self, code: str | None = None, message: str = "", *, details: Any | None = None) -> None:
         self.code = code or self.default_code
+        if not _CODE.fullmatch(self.code):  # a message passed where the code goes
+            raise ValueError(
+                f"refusal code {self.code!r} is not a stable code: make it Refused(code, message)"
+            )
         self.message = message or self.code.replace("_", " ")
         self.details = details
         super().__init__(self.message)

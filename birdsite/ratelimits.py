@@ -45,7 +45,7 @@ class Throttled(Refused):
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         self.retry_after = retry_after
-        super().__init__("throttled", message, details={"retry_after": retry_after})
+        super().__init__("throttled", message)  # retry_after: the body's own field, said once
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from classifier.images import InvalidImage, open_image
-from classifier.integrity import ModelDamaged
+from classifier.serving.images import InvalidImage, open_image
+from classifier.serving.integrity import ModelDamaged
 
 if TYPE_CHECKING:
     from classifier.catalog import Catalog
-    from classifier.inference import Classifier
+    from classifier.serving.inference import Classifier
 
 __all__ = [
     "Classifier",
@@ -26,15 +26,15 @@ __all__ = [
 
 
 def load(model_dir=None, **options) -> Classifier:
-    """``classifier.inference.load``: keyword options ``engine``, ``precision``, ``threads``, ``tta``,
+    """``classifier.serving.inference.load``: keyword options ``engine``, ``precision``, ``threads``, ``tta``,
     ``batch_size`` (never read from the environment)."""
-    from classifier.inference import load as _load
+    from classifier.serving.inference import load as _load
 
     return _load(model_dir, **options)
 
 
 def default_model_dir():
-    from classifier.config import default_model_dir as _default
+    from classifier.serving.config import default_model_dir as _default
 
     return _default()
 
@@ -48,7 +48,7 @@ def default_catalog() -> Catalog:
 
 def __getattr__(name: str):
     if name == "Classifier":
-        from classifier.inference import Classifier
+        from classifier.serving.inference import Classifier
 
         return Classifier
     raise AttributeError(name)

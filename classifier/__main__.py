@@ -14,9 +14,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
 
-def _options():  # -> classifier.config.Options, imported late to keep `--help` fast
+def _options():  # -> classifier.serving.config.Options, imported late to keep `--help` fast
     """Serving options from the BIRDSITE_* variables; a bad value stops the command, naming the variable."""
-    from classifier.config import Options
+    from classifier.serving.config import Options
 
     try:
         return Options.from_env(os.environ)
@@ -25,18 +25,32 @@ def _options():  # -> classifier.config.Options, imported late to keep `--help` 
 
 
 def _fetch_weights(args: argparse.Namespace) -> int:
-    from classifier import weights
+    from classifier.serving import weights
 
     print(weights.ensure_imagenet_weights(force=args.force))
     return 0
 
 
 def _seal(args: argparse.Namespace) -> int:
-    from classifier import sealing
+    from classifier.training import sealing
 
     for model_dir in args.model_dirs:
         sealing.seal(Path(model_dir))
         print(f"sealed {model_dir}: selfcheck.json and SHA256SUMS written")
+    return 0
+
+
+def _build_int8(args: argparse.Namespace) -> int:
+    from classifier.serving.config import ModelConfig
+    from classifier.training import quantize
+
+    datasets = Path(args.datasets or os.environ.get("BIRDSITE_DATASETS") or quantize.DEFAULT_DATASETS)
+    for model_dir in args.model_dirs:
+        path, report = quantize.ensure_int8_model(ModelConfig.read(Path(model_dir)), datasets=datasets)
+        verdict = (
+            "passes" if report["ok"] else "fails (auto will not serve it): " + "; ".join(report["reasons"])
+        )
+        print(f"{path}: int8 parity {verdict}")
     return 0
 
 
@@ -59,7 +73,7 @@ def _train_inat(args: argparse.Namespace) -> int:
 
 
 def _evaluate_cross_inat(args: argparse.Namespace) -> int:
-    from classifier.evaluation import inat_cross
+    from classifier.research import inat_cross
 
     report = inat_cross.evaluate(Path(args.datasets), Path(args.model))
     text = json.dumps(report, indent=2)
@@ -77,7 +91,7 @@ def _catalog(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from classifier.catalog import build_catalog
-    from classifier.train import TrainOptions, train
+    from classifier.training.train import TrainOptions, train
 
     dirs = [Path(d) for d in args.data]
     options = TrainOptions(
@@ -113,11 +127,11 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     if args.cross_collection:
-        from classifier.crossval import main as cross_main
+        from classifier.research.crossval import main as cross_main
 
         return cross_main(args)
-    from classifier.config import default_model_dir
-    from classifier.evaluate import evaluate
+    from classifier.evaluation.evaluate import evaluate
+    from classifier.serving.config import default_model_dir
 
     model = Path(args.model) if args.model else default_model_dir()
     out = Path(args.out) if args.out else model / "evaluation"
@@ -135,9 +149,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from classifier import images
-    from classifier.config import default_model_dir
-    from classifier.inference import Classifier
+    from classifier.serving import images
+    from classifier.serving.config import default_model_dir
+    from classifier.serving.inference import Classifier
 
     clf = Classifier(Path(args.model) if args.model else default_model_dir(), _options())
     failures = 0
@@ -157,9 +171,9 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _evaluate_wide(args: argparse.Namespace) -> int:
-    from classifier import wide, wide_eval
-    from classifier.config import default_model_dir
-    from classifier.inference import Classifier
+    from classifier.evaluation import wide, wide_eval
+    from classifier.serving.config import default_model_dir
+    from classifier.serving.inference import Classifier
 
     model = Path(args.model) if args.model else default_model_dir()
     clf = Classifier(model, _options())
@@ -180,9 +194,9 @@ def _evaluate_wide(args: argparse.Namespace) -> int:
 
 
 def _tune_tta(args: argparse.Namespace) -> int:
-    from classifier import tta
-    from classifier.config import default_model_dir
-    from classifier.inference import Classifier
+    from classifier.evaluation import tta
+    from classifier.serving.config import default_model_dir
+    from classifier.serving.inference import Classifier
 
     clf = Classifier(Path(args.model) if args.model else default_model_dir(), _options())
     print(json.dumps(tta.measure(clf, Path(args.datasets), args.split), indent=2))
@@ -190,16 +204,17 @@ def _tune_tta(args: argparse.Namespace) -> int:
 
 
 def _evaluate_open_set(args: argparse.Namespace) -> int:
-    from classifier import openset_eval, openset_ship
     from classifier.catalog import build_catalog
-    from classifier.config import default_model_dir
+    from classifier.research import leave_out
+    from classifier.serving.config import default_model_dir
+    from classifier.training import openset_ship
 
     dirs = [Path(d) for d in args.data]
     out = Path(args.out)
     if args.reuse and (out / "open-set.json").is_file():
         report = json.loads((out / "open-set.json").read_text())
     else:
-        report = openset_eval.run(dirs, out, catalog=build_catalog(dirs), seed=args.seed, tta=args.tta)
+        report = leave_out.run(dirs, out, catalog=build_catalog(dirs), seed=args.seed, tta=args.tta)
     print(json.dumps({k: report[k] for k in ("rule", "validation", "test", "per_collection")}, indent=2))
     if args.ship:
         model = Path(args.model) if args.model else default_model_dir()
@@ -233,6 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seal", help="record a model's self-check answers and checksum its files")
     p.add_argument("model_dirs", nargs="+")
     p.set_defaults(func=_seal)
+
+    p = sub.add_parser(
+        "build-int8", help="derive a v1 model's int8 LiteRT file, calibrated and checked on its own photos"
+    )
+    p.add_argument("model_dirs", nargs="+")
+    p.add_argument(
+        "--datasets", default=None, help="labelled photos (default: $BIRDSITE_DATASETS, ../shared)"
+    )
+    p.set_defaults(func=_build_int8)
 
     p = sub.add_parser("train-inat", help="a union head on the bird-specialist iNat backbone (minutes)")
     p.add_argument("--data", nargs="+", required=True, help="folder-per-class datasets")

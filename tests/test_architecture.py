@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -123,16 +124,25 @@ def test_no_module_passes_the_line_budget() -> None:
 
 
 # What the web side (the apps and ``workers/``) may import of the classifier: the package's own surface
-# (``load``, ``InvalidImage``, ``ModelDamaged``, ``default_model_dir``, ``default_catalog``), the typed
-# result contract, the catalog, and the one entry point of retraining from review corrections.
+# (``load``, ``InvalidImage``, ``ModelDamaged``, ``default_model_dir``, ``default_catalog``: serving), the
+# typed result contract, the catalog, and the root of ``training`` (retraining from review corrections).
 CLASSIFIER_SURFACE = {
     "classifier",
     "classifier.result",
     "classifier.catalog",
-    "classifier.names",
-    "classifier.corrections",
-    "classifier.train",
+    "classifier.catalog.names",
+    "classifier.training",
 }
+# The classifier's subpackages, each importing only those below it: serving a photo needs nothing that
+# trains or measures, the catalog needs nothing at all.
+CLASSIFIER_LAYERS = (
+    "classifier.research",  # runs that train to measure (cross-validation, leave-species-out)
+    "classifier.training",
+    "classifier.evaluation",
+    "classifier.datasets",
+    "classifier.serving",
+    "classifier.catalog",
+)
 
 
 def test_the_web_side_uses_only_the_classifiers_public_surface(graph: grimp.ImportGraph) -> None:
@@ -144,3 +154,31 @@ def test_the_web_side_uses_only_the_classifiers_public_surface(graph: grimp.Impo
         if imported.split(".")[0] == "classifier" and imported not in CLASSIFIER_SURFACE
     }
     assert reached == set(), f"past the classifier's surface: {sorted(reached)}"
+
+
+def test_each_classifier_subpackage_imports_only_those_below_it(graph: grimp.ImportGraph) -> None:
+    illegal = graph.find_illegal_dependencies_for_layers(layers=CLASSIFIER_LAYERS)
+    routes = sorted(f"{d.importer} -> {d.imported}" for d in illegal)
+    assert routes == [], f"a classifier subpackage imports one above it: {routes}"
+
+
+def test_the_classifier_is_split_into_its_subpackages_and_nothing_else() -> None:
+    top = {p.stem for p in (ROOT / "classifier").glob("*.py")}
+    assert top == {"__init__", "__main__", "result"}, f"modules outside a subpackage: {sorted(top)}"
+
+
+# Making a Sighting row has one home: ``sightings/services.py`` (the birds of a finished job, which the
+# results writer hands it, and a bird the owner names where the model found none).
+SIGHTING_MAKERS = re.compile(
+    r"(?<!class )\bSighting\(|Sighting\.objects\.(?:create|bulk_create|get_or_create)\b"
+)
+
+
+def test_sightings_are_made_by_the_results_writer_alone() -> None:
+    makers = sorted(
+        str(path.relative_to(ROOT))
+        for package in ("birdsite", "workers")
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts and SIGHTING_MAKERS.search(path.read_text())
+    )
+    assert makers == ["birdsite/sightings/services.py"], makers

@@ -62,7 +62,6 @@ def load_options() -> dict[str, Any]:
         "threads": settings.BIRDSITE_THREADS or None,
         "tta": None if settings.BIRDSITE_TTA == "default" else settings.BIRDSITE_TTA,
         "batch_size": settings.BIRDSITE_BATCH_SIZE,
-        "datasets": settings.BIRDSITE_DATASETS,
     }
 
 

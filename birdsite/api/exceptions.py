@@ -6,6 +6,7 @@ A service's ``birdsite.errors.Refused`` keeps its own code and gets the HTTP sta
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -52,11 +53,12 @@ def _translate(exc: Exception) -> Exception:
 
 def _body(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc, ApiError):
-        return refusal_body(str(exc.detail.code), str(exc.detail), details=exc.details)
+        return refusal_body(str(exc.detail.code), str(exc.detail), details=exc.details, retry_after=exc.wait)
     if isinstance(exc, exceptions.ValidationError):
         return {"code": "invalid", "message": "The request is not valid.", "details": exc.get_full_details()}
     if isinstance(exc, exceptions.Throttled):
-        return {"code": "throttled", "message": str(exc.detail), "details": {"retry_after": exc.wait}}
+        wait = None if exc.wait is None else math.ceil(exc.wait)
+        return refusal_body("throttled", str(exc.detail), retry_after=wait)
     detail = exc.detail
     code = getattr(detail, "code", None) or exc.default_code
     return {"code": str(code), "message": str(detail)}

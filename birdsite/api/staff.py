@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from birdsite.api import staff_serializers as ss
-from birdsite.api.apis import ListApi
+from birdsite.api.base import ListApi
 from birdsite.api.exceptions import ApiError
 from birdsite.api.schema import ErrorSerializer
 from birdsite.registry import selectors as registry_selectors

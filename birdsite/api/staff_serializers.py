@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from birdsite.api.serializers import PredictionSerializer
+from birdsite.api.classification_serializers import PredictionSerializer
 from birdsite.photos.models import ClassificationJob
 from birdsite.registry import selectors as registry_selectors
 from birdsite.registry.models import ModelEvent, ModelVersion

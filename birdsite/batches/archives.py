@@ -49,9 +49,9 @@ class Problem:
 class ArchiveRefused(Refused):
     """The whole archive is refused; ``problems`` lists why (per member where it applies)."""
 
-    def __init__(
-        self, message: str, problems: list[Problem] | None = None, code: str = "archive_refused"
-    ) -> None:
+    default_code = "archive_refused"
+
+    def __init__(self, code: str | None, message: str, *, problems: list[Problem] | None = None) -> None:
         self.problems = problems or []
         super().__init__(code, message)
 
@@ -112,17 +112,19 @@ def check_archive(archive: IO[bytes], limits: Limits) -> tuple[zipfile.ZipFile, 
     if archive_size > limits.max_archive_bytes:
         limit = limits.max_archive_bytes
         message = f"The archive is {archive_size / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB."
-        raise ArchiveRefused(message, [Problem("", "archive_too_large", message)], code="archive_too_large")
+        raise ArchiveRefused(
+            "archive_too_large", message, problems=[Problem("", "archive_too_large", message)]
+        )
     try:
         zf = zipfile.ZipFile(archive)
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise ArchiveRefused(f"This is not a ZIP archive we can read ({exc}).") from exc
+        raise ArchiveRefused("archive_refused", f"This is not a ZIP archive we can read ({exc}).") from exc
     if len(infos) > limits.max_members:
         raise ArchiveRefused(
+            "archive_too_large",
             f"The archive has {len(infos)} members; the limit is {limits.max_members}.",
-            [Problem("", "too_many_members", f"{len(infos)} members > {limits.max_members}")],
-            code="archive_too_large",
+            problems=[Problem("", "too_many_members", f"{len(infos)} members > {limits.max_members}")],
         )
     problems = [p for p in (_member_problem(info, limits.max_ratio) for info in infos) if p is not None]
     total = sum(info.file_size for info in infos)
@@ -134,13 +136,13 @@ def check_archive(archive: IO[bytes], limits: Limits) -> tuple[zipfile.ZipFile, 
     problems.extend(_ratio_problems(infos, limits.max_ratio))
     if problems:
         zf.close()
-        raise ArchiveRefused(_summary(problems), problems)
+        raise ArchiveRefused("archive_refused", _summary(problems), problems=problems)
     members = [info for info in infos if not _is_ignorable(info.filename)]
     # Only once the archive is otherwise sound: it reads a little of every member.
     pixels = _pixel_problem(zf, members, limits)
     if pixels is not None:
         zf.close()
-        raise ArchiveRefused(_summary([pixels]), [pixels], code="archive_too_large")
+        raise ArchiveRefused("archive_too_large", _summary([pixels]), problems=[pixels])
     return zf, members
 
 

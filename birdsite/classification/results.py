@@ -1,4 +1,5 @@
-"""The only writer of a job's outcome: its row, its ``Prediction`` and ``BirdAnswer`` rows, its ``Sighting``.
+"""The only writer of a job's outcome: its row, its ``Prediction`` and ``BirdAnswer`` rows, and when its
+birds become sightings (made by ``sightings.services.sightings_create``, the one maker of them).
 
 Every write is fenced by the claim that produced it (``claims.held``): a claim taken over by another
 worker stores nothing. Predictions are never overwritten — a model version adds rows beside the older
@@ -22,7 +23,7 @@ from django.utils import timezone
 from birdsite.classification.claims import held
 from birdsite.photos import push
 from birdsite.photos.models import BirdAnswer, ClassificationJob, Prediction
-from birdsite.sightings.models import Sighting
+from birdsite.sightings.services import sightings_create
 from classifier.result import Answer, AnswerKind, Bird, PhotoResult
 
 log = logging.getLogger(__name__)
@@ -234,31 +235,4 @@ def _store_successes(jobs: dict[int, ClassificationJob], results: dict[int, Resu
             # name one), so the history holds no "No bird / unnamed" entries (issue 14).
             if found.is_bird:
                 birds.append((job, bird, tops.get(bird)))
-    _sightings_create(birds=birds)
-
-
-def _new_sighting(job: ClassificationJob, bird: int, top: Prediction | None) -> Sighting:
-    """An unsaved sighting of one bird of a finished job, named after ``top`` (None: left unnamed)."""
-    named = top is not None
-    return Sighting(
-        owner_id=job.owner_id,
-        photo_id=job.photo_id,
-        job=job,
-        bird=bird,
-        species_key=top.label if named else "",
-        common_name=top.common_name if named else "",
-        scientific_name=top.scientific_name if named else "",
-        observed_at=job.photo.taken_at or job.photo.created_at,
-        latitude=job.photo.latitude,
-        longitude=job.photo.longitude,
-    )
-
-
-def _sightings_create(*, birds: list[tuple[ClassificationJob, int, Prediction | None]]) -> None:
-    """Each bird of a finished job becomes a sighting named after its best guess; one that has a sighting
-    keeps it (a second delivery, or a new model version, never renames what the user may have edited)."""
-    jobs = {job.pk for job, *_ in birds}
-    have = set(Sighting.objects.filter(job__in=jobs).values_list("job_id", "bird"))
-    new = [_new_sighting(job, bird, top) for job, bird, top in birds if (job.pk, bird) not in have]
-    if new:
-        Sighting.objects.bulk_create(new)
+    sightings_create(birds=birds)

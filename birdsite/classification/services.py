@@ -32,8 +32,9 @@ def classification_submit(
 
 
 class RegionRefused(Refused):
-    def __init__(self, message: str, code: str = "invalid_region") -> None:
-        super().__init__(code, message)
+    """A region of a photo that cannot be named (outside the photo, too small, not a number)."""
+
+    default_code = "invalid_region"
 
 
 def region_check(region: Sequence[float] | None) -> list[float]:
@@ -41,13 +42,19 @@ def region_check(region: Sequence[float] | None) -> list[float]:
     try:
         x, y, w, h = (float(v) for v in region)
     except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: an int past float's range
-        raise RegionRefused("A region is four numbers: x, y, width and height, from 0 to 1.") from exc
+        raise RegionRefused(
+            "invalid_region", "A region is four numbers: x, y, width and height, from 0 to 1."
+        ) from exc
     if not all(math.isfinite(v) for v in (x, y, w, h)):  # JSON's 1e400 reads as inf; NaN compares False
-        raise RegionRefused("A region is four finite numbers: x, y, width and height, from 0 to 1.")
+        raise RegionRefused(
+            "invalid_region", "A region is four finite numbers: x, y, width and height, from 0 to 1."
+        )
     if not all(0.0 <= v <= 1.0 for v in (x, y, w, h)) or x + w > 1.0 + 1e-6 or y + h > 1.0 + 1e-6:
-        raise RegionRefused("The region must lie inside the photo (x, y, width, height from 0 to 1).")
+        raise RegionRefused(
+            "invalid_region", "The region must lie inside the photo (x, y, width, height from 0 to 1)."
+        )
     if w < 0.01 or h < 0.01:
-        raise RegionRefused("The region is too small to look at; draw a larger box.", code="region_too_small")
+        raise RegionRefused("region_too_small", "The region is too small to look at; draw a larger box.")
     return [x, y, min(w, 1.0 - x), min(h, 1.0 - y)]
 
 

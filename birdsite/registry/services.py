@@ -34,8 +34,7 @@ Action = ModelEvent.Action
 class RegistryError(Refused):
     """A registry action that cannot be done; the message says why, for people."""
 
-    def __init__(self, message: str, code: str = "registry_refused") -> None:
-        super().__init__(code, message)
+    default_code = "registry_refused"
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -53,7 +52,7 @@ def model_version_register(
     directory = Path(directory).resolve()
     config = _read_json(directory / "config.json")
     if not config:
-        raise RegistryError(f"{directory} is not a model directory (no config.json).")
+        raise RegistryError("registry_refused", f"{directory} is not a model directory (no config.json).")
     if status == Status.ACTIVE:
         ModelVersion.objects.filter(status=Status.ACTIVE).update(status=Status.RETIRED)
     row, _ = ModelVersion.objects.update_or_create(
@@ -99,7 +98,7 @@ def retraining_start(
         status=Status.FAILED, error="Abandoned: no worker finished it in time.", finished_at=timezone.now()
     )
     if ModelVersion.objects.filter(status__in=[Status.QUEUED, Status.TRAINING]).exists():
-        raise RegistryError("A retraining is already queued or running.")
+        raise RegistryError("registry_refused", "A retraining is already queued or running.")
     base = model_version_ensure_active()
     dirs = [str(Path(d).resolve()) for d in (datasets or settings.RETRAIN_DATASETS)]
     row = ModelVersion.objects.create(
@@ -121,7 +120,7 @@ def retraining_start(
 
 def _recipe(row: ModelVersion) -> dict[str, Any]:
     """The base model's training options, then the row's own: a retraining changes only the data."""
-    from classifier.train import TrainOptions
+    from classifier.training import TrainOptions
 
     known = {f.name for f in dataclasses.fields(TrainOptions)} - {"extra"}
     base = row.parent.provenance.get("options", {}) if row.parent else {}
@@ -129,7 +128,7 @@ def _recipe(row: ModelVersion) -> dict[str, Any]:
 
 
 def _train(**kwargs: Any) -> dict[str, Any]:
-    from classifier.corrections import train_with_corrections
+    from classifier.training import train_with_corrections
 
     return train_with_corrections(**kwargs)
 
@@ -140,8 +139,7 @@ def retraining_run(*, version_id: int, train: Callable[..., dict[str, Any]] = _t
     from birdsite.photos.storage import local_file
     from birdsite.review.selectors import training_corrections
     from classifier.catalog import Catalog
-    from classifier.corrections import Correction
-    from classifier.train import TrainOptions
+    from classifier.training import Correction, TrainOptions
 
     claimed = ModelVersion.objects.filter(pk=version_id, status=Status.QUEUED).update(
         status=Status.TRAINING, started_at=timezone.now()
@@ -154,7 +152,7 @@ def retraining_run(*, version_id: int, train: Callable[..., dict[str, Any]] = _t
         datasets = [Path(d) for d in row.provenance["datasets"]]
         missing = [str(d) for d in datasets if not d.is_dir()]
         if missing:
-            raise RegistryError(f"Dataset folders not found: {', '.join(missing)}")
+            raise RegistryError("registry_refused", f"Dataset folders not found: {', '.join(missing)}")
         corrections = training_corrections()
         options = TrainOptions(**_recipe(row))
         storage = Photo._meta.get_field("image").storage
@@ -207,15 +205,17 @@ def model_version_promote(
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     active = model_version_ensure_active()
     if active is not None and active.pk == version.pk:
-        raise RegistryError(f"{version.version} is already active.")
+        raise RegistryError("registry_refused", f"{version.version} is already active.")
     check = selectors.promotion_check(version, active)
     if version.status not in (Status.CANDIDATE, Status.RETIRED):
-        raise RegistryError(check.reason)
+        raise RegistryError("registry_refused", check.reason)
     if not check.allowed:
         if not force:
-            raise RegistryError(check.reason + " Promote with force and a reason to do it anyway.")
+            raise RegistryError(
+                "registry_refused", check.reason + " Promote with force and a reason to do it anyway."
+            )
         if not reason.strip():
-            raise RegistryError("A forced promotion needs a reason.")
+            raise RegistryError("registry_refused", "A forced promotion needs a reason.")
     _activate(version=version, previous=active)
     version.refresh_from_db()
     version.promoted_by_id, version.promoted_at = user.pk, timezone.now()
@@ -237,7 +237,7 @@ def model_version_rollback(*, user: AbstractBaseUser, reason: str = "") -> Model
     current = selectors.active_version()
     target = selectors.rollback_target()
     if current is None or target is None:
-        raise RegistryError("There is no earlier version to roll back to.")
+        raise RegistryError("registry_refused", "There is no earlier version to roll back to.")
     _activate(version=target, previous=current)
     ModelEvent.objects.create(
         action=Action.ROLLED_BACK,

@@ -17,8 +17,7 @@ Verdict = ReviewDecision.Verdict
 class ReviewRejected(Refused):
     """The decision cannot be stored; the message says why, for people."""
 
-    def __init__(self, message: str, code: str = "review_refused") -> None:
-        super().__init__(code, message)
+    default_code = "review_refused"
 
 
 @transaction.atomic
@@ -31,26 +30,26 @@ def review_decide(
     the job's own top-5); ``not_bird``, ``unusable`` and ``skipped`` carry no label.
     """
     if verdict not in Verdict.values:
-        raise ReviewRejected(f"Unknown verdict {verdict!r}.")
+        raise ReviewRejected("review_refused", f"Unknown verdict {verdict!r}.")
     if job.status != ClassificationJob.Status.SUCCEEDED or not job.model_version:
-        raise ReviewRejected("Only finished classifications can be reviewed.")
+        raise ReviewRejected("review_refused", "Only finished classifications can be reviewed.")
     predictions = list(job.predictions.filter(model_version=job.model_version, bird=0).order_by("rank"))
     if not predictions:
-        raise ReviewRejected("This classification has no predictions to review.")
+        raise ReviewRejected("review_refused", "This classification has no predictions to review.")
     top1 = predictions[0]
     if verdict == Verdict.ACCEPTED and job.is_bird is False:
         # The model named no bird: its top-1 is only the least unlikely class, never an answer to agree
         # with. Accepting it would put an unnamed label into the next model's training photos.
         raise ReviewRejected(
+            "no_bird_to_accept",
             "The model found no bird in this photo: mark it 'Not a bird', or name the species it shows.",
-            code="no_bird_to_accept",
         )
     if verdict == Verdict.ACCEPTED:
         label = top1.label
     elif verdict == Verdict.CORRECTED:
         label = label.strip()
         if not label:
-            raise ReviewRejected("Choose the species the photo shows.")
+            raise ReviewRejected("review_refused", "Choose the species the photo shows.")
     else:
         label = ""
     by_label = {p.label: p for p in predictions}
@@ -62,7 +61,7 @@ def review_decide(
         elif label in by_label:
             common_name, scientific_name = by_label[label].common_name, by_label[label].scientific_name
         else:
-            raise ReviewRejected(f"{label!r} is not a species of the catalog.")
+            raise ReviewRejected("review_refused", f"{label!r} is not a species of the catalog.")
     if verdict == Verdict.CORRECTED and label == top1.label and job.is_bird is not False:
         verdict = Verdict.ACCEPTED  # "corrected" to the model's own answer is agreement (if it saw a bird)
     decision = ReviewDecision.objects.create(

@@ -26,7 +26,7 @@ def model_catalog() -> Any:
 def get_catalog() -> Any:
     """What people name sightings from: every eBird/Clements species, plus the served model's records
     (its genus/family classes too), so a birder can record any species, not only those the model knows."""
-    from classifier.names import full_catalog
+    from classifier.catalog.names import full_catalog
 
     return full_catalog(model_catalog())
 

@@ -1,4 +1,8 @@
-"""Writes to sightings. Every function takes keyword arguments and runs in one transaction."""
+"""Writes to sightings. Every function takes keyword arguments and runs in one transaction.
+
+Sightings are made here only: the birds of a finished job (``sightings_create``, called by the results
+writer) and a bird the owner names where the model found none (``sighting_of_bird``).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,15 @@ import datetime as dt
 from django.db import transaction
 
 from birdsite.errors import Refused
-from birdsite.photos.models import ClassificationJob
+from birdsite.photos.models import ClassificationJob, Prediction
 from birdsite.sightings import catalog, observers
 from birdsite.sightings.models import Sighting
 
 
 class UnknownSpecies(Refused):
-    def __init__(self, message: str, code: str = "unknown_species") -> None:
-        super().__init__(code, message)
+    """A name that is no species of the catalog."""
+
+    default_code = "unknown_species"
 
 
 def _names_for(sighting: Sighting, species_key: str) -> tuple[str, str]:
@@ -26,7 +31,7 @@ def _names_for(sighting: Sighting, species_key: str) -> tuple[str, str]:
         prediction = sighting.job.predictions.filter(label=species_key).order_by("-created_at").first()
         if prediction is not None:
             return prediction.common_name, prediction.scientific_name
-    raise UnknownSpecies(f"No species {species_key!r} in the catalog.")
+    raise UnknownSpecies("unknown_species", f"No species {species_key!r} in the catalog.")
 
 
 @transaction.atomic
@@ -103,18 +108,44 @@ def sighting_name_photo(*, job: ClassificationJob, species_key: str, count: int 
     (confirmed: the owner said it). A photo that already has one is renamed instead."""
     species_key = species_key.strip()
     if not species_key:
-        raise UnknownSpecies("Choose the species you saw.", code="species_required")
-    existing = Sighting.objects.select_for_update().filter(job=job, bird=0).first()
-    if existing is not None:
-        return sighting_update(sighting=existing, species_key=species_key, confirmed=True, count=count)
-    photo = job.photo
-    sighting = Sighting(
-        owner_id=job.owner_id,
-        photo=photo,
-        job=job,
-        bird=0,
-        observed_at=photo.taken_at or photo.created_at,
-        latitude=photo.latitude,
-        longitude=photo.longitude,
-    )
+        raise UnknownSpecies("species_required", "Choose the species you saw.")
+    sighting = sighting_of_bird(job=job, bird=0)
     return sighting_update(sighting=sighting, species_key=species_key, confirmed=True, count=count)
+
+
+def _new_sighting(job: ClassificationJob, bird: int, top: Prediction | None) -> Sighting:
+    """An unsaved sighting of one bird of a finished job, named after ``top`` (None: left unnamed)."""
+    named = top is not None
+    return Sighting(
+        owner_id=job.owner_id,
+        photo_id=job.photo_id,
+        job=job,
+        bird=bird,
+        species_key=top.label if named else "",
+        common_name=top.common_name if named else "",
+        scientific_name=top.scientific_name if named else "",
+        observed_at=job.photo.taken_at or job.photo.created_at,
+        latitude=job.photo.latitude,
+        longitude=job.photo.longitude,
+    )
+
+
+def sighting_of_bird(*, job: ClassificationJob, bird: int) -> Sighting:
+    """The sighting of one bird of a finished job: the one it has (locked), else a new, unnamed one (the
+    owner naming a bird in a photo the model found none in)."""
+    existing = Sighting.objects.select_for_update().filter(job=job, bird=bird).first()
+    if existing is not None:
+        return existing
+    sighting = _new_sighting(job, bird, None)
+    sighting.save()
+    return sighting
+
+
+def sightings_create(*, birds: list[tuple[ClassificationJob, int, Prediction | None]]) -> None:
+    """Each bird of a finished job becomes a sighting named after its best guess; one that has a sighting
+    keeps it (a second delivery, or a new model version, never renames what the user may have edited)."""
+    jobs = {job.pk for job, *_ in birds}
+    have = set(Sighting.objects.filter(job__in=jobs).values_list("job_id", "bird"))
+    new = [_new_sighting(job, bird, top) for job, bird, top in birds if (job.pk, bird) not in have]
+    if new:
+        Sighting.objects.bulk_create(new)

@@ -1,4 +1,4 @@
-"""Thin views over sightings: history, one sighting (rename/confirm/annotate/delete), species."""
+"""Thin views over sightings: history, one sighting (rename/confirm/annotate/delete, when/where), species."""
 
 from __future__ import annotations
 
@@ -185,6 +185,19 @@ def sighting_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.sighting_delete(sighting=sighting)
     messages.success(request, "Sighting deleted.")
     return redirect("sightings:list")
+
+
+@login_required
+@require_POST
+def sighting_place(request: HttpRequest, pk: int) -> HttpResponse:
+    sighting = get_object_or_404(selectors.sightings_for(user=request.user), pk=pk)
+    form = SightingPlaceForm(request.POST)
+    if form.is_valid():
+        services.sighting_set_place(sighting=sighting, **form.cleaned_data)
+        messages.success(request, "Date and place saved.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("sightings:detail", sighting.pk)
 
 
 @login_required

@@ -1,5 +1,5 @@
 """Fitting the union head on iNat features: our linear head, and the scale that puts the iNat head's
-logits beside ours (``classifier/backbones/union.py``).
+logits beside ours (``classifier/serving/backbones/union.py``).
 
 The scale is fitted where it matters, on species our head did not learn: a seeded share of our taxa that the
 iNat head also knows is left out of a head trained on the training photos; on the validation photos, those
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifier.backbones import inat
-from classifier.backbones.union import UnionHead
+from classifier.serving.backbones import inat
+from classifier.serving.backbones.union import UnionHead
 
 LEAVE_OUT_SHARE = 0.3
 LEAVE_OUT_SEED = 20261207
@@ -27,7 +27,7 @@ DEFAULT_C = 0.2  # inverse L2 strength, chosen on the validation split (0.05, 0.
 
 def inat_keys() -> list[str | None]:
     """Per iNat output, the catalog key (eBird code) of its species today; None for ``background``."""
-    from classifier.taxonomy import taxonomy
+    from classifier.catalog.taxonomy import taxonomy
 
     tax = taxonomy()
     keys: list[str | None] = []

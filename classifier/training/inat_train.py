@@ -23,14 +23,16 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier import calibration, metrics, openset, sealing
-from classifier.backbones import inat, inat_features
-from classifier.backbones.union import UnionHead
 from classifier.catalog import Catalog, species_of
-from classifier.data import Sample, catalog_resolver, load_samples
-from classifier.openset import OpenSet
-from classifier.openset_eval import auroc
-from classifier.training import inat_fit
+from classifier.datasets.samples import Sample, catalog_resolver, load_samples
+from classifier.evaluation import metrics
+from classifier.evaluation.openset import auroc
+from classifier.serving import calibration, openset
+from classifier.serving.backbones import inat
+from classifier.serving.backbones.union import UnionHead
+from classifier.serving.calibration import fit_temperature
+from classifier.serving.openset import OpenSet
+from classifier.training import inat_features, inat_fit, sealing
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,8 @@ def train_inat(
 ) -> dict:
     """Fit, score on the held-out split and save (see the module docstring); returns the metrics.
 
-    ``extra_samples`` (reviewed photos, ``classifier/corrections.py``) join the training photos; a label
+    ``extra_samples`` (reviewed photos, ``classifier/training/corrections.py``) join the training photos; a
+    label
     none of the datasets has becomes a class of ours, learned from those photos (and, where the iNat head
     knows that species too, mixed with its logit like every shared species)."""
     started = time.monotonic()
@@ -239,13 +242,12 @@ def fit_group_temperatures(
     own = len(few)
     few_top = np.concatenate([few, np.zeros(len(classes) - own, bool)])[top]
     groups = {"few": (top < own) & few_top, "many": (top < own) & ~few_top, "inat": top >= own}
-    return {
-        g: metrics.fit_temperature(z[m], target[m]) if m.sum() >= 10 else fallback for g, m in groups.items()
-    }
+    return {g: fit_temperature(z[m], target[m]) if m.sum() >= 10 else fallback for g, m in groups.items()}
 
 
 def calibrator(few: np.ndarray, classes: int, temperature: float, groups: dict[str, float]) -> Calibrate:
-    """``logits -> probabilities`` with the group temperatures, as ``classifier/calibration.py`` serves."""
+    """``logits -> probabilities`` with the group temperatures, as ``classifier/serving/calibration.py``
+    serves."""
     photos = np.zeros(classes)
     photos[: len(few)] = np.where(few, 1, FEW_PHOTOS + 1)
     setting = calibration.Calibration(
@@ -319,7 +321,7 @@ def fit_open_set(kept_parts, keys, fit, valid, test, left_out: set[str], calibra
 
 def write_catalog(catalog: Catalog, ours, extra, photos: dict[str, int], path: Path) -> None:
     """Our taxa with the photos each was learned from, then the species only the iNat head knows."""
-    from classifier.taxonomy import taxonomy
+    from classifier.catalog.taxonomy import taxonomy
 
     tax = taxonomy()
     # A species a reviewer added (not in the datasets' catalog) comes from the taxonomy, as the extra ones.
@@ -332,7 +334,7 @@ def write_catalog(catalog: Catalog, ours, extra, photos: dict[str, int], path: P
 
 def score_held_out(model_dir: Path, samples: Sequence[Sample]) -> dict[str, dict]:
     """An iNat-backbone model's ``{dataset: summary}`` on the test samples of its classes: a retraining's
-    base scored on the very photos the new model is (``classifier/corrections.py``)."""
+    base scored on the very photos the new model is (``classifier/training/corrections.py``)."""
     config = json.loads((Path(model_dir) / "config.json").read_text())
     classes = list(config["classes"])
     known = set(classes)

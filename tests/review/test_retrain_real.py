@@ -37,7 +37,7 @@ def small_dataset(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def base_model(small_dataset, tmp_path_factory) -> Path:
     from classifier.catalog import Catalog
-    from classifier.train import TrainOptions, train
+    from classifier.training.train import TrainOptions, train
 
     out = tmp_path_factory.mktemp("models") / "base-small"
     train([small_dataset], out, catalog=Catalog.load(), options=TrainOptions(**OPTIONS))
@@ -47,8 +47,8 @@ def base_model(small_dataset, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def retrained_model(small_dataset, base_model, tmp_path_factory) -> Path:
     from classifier.catalog import Catalog
-    from classifier.corrections import Correction, train_with_corrections
-    from classifier.train import TrainOptions
+    from classifier.training.corrections import Correction, train_with_corrections
+    from classifier.training.train import TrainOptions
 
     out = tmp_path_factory.mktemp("models") / "retrained-small"
     extra = [Correction(p, "blujay") for p in sorted((BIRDS / "cub100" / "Blue_Jay").iterdir())[20:25]]
@@ -73,7 +73,7 @@ def test_retraining_on_a_small_real_set_produces_a_candidate_with_metrics(
     settings.MODEL_STORE_DIR = tmp_path / "store"
     base = services.model_version_register(directory=base_model, status=Status.ACTIVE)
     from classifier.catalog import Catalog
-    from classifier.corrections import dataset_samples
+    from classifier.training.corrections import dataset_samples
 
     held_out = next(
         s.path

@@ -17,14 +17,27 @@
 
   function showError(text) { errorBox.textContent = text; errorBox.hidden = !text; }
 
-  /* Bring the result card's top (the species name) into view below the sticky header, if it is not. */
+  /* No photo on show: after a refusal the file sent may be no picture at all (a broken image). */
+  function clearPreview() {
+    if (previewImg.src) URL.revokeObjectURL(previewImg.src);
+    previewImg.removeAttribute("src");
+    preview.hidden = true;
+    if (previewLayer) previewLayer.replaceChildren();
+    if (previewBirds) { previewBirds.replaceChildren(); previewBirds.hidden = true; }
+  }
+  previewImg.addEventListener("error", function () { if (previewImg.getAttribute("src")) clearPreview(); });
+
+  /* Bring the result card's top (the species name) into view below the sticky header, if it is not; on
+     a phone the photo with its boxes sits above the name (regions.css), so from the photo's top. */
   function reveal(result) {
     var header = document.querySelector(".topbar");
-    var top = result.getBoundingClientRect().top;
     var below = header ? header.getBoundingClientRect().bottom : 0;
-    if (top >= below && top + 120 <= window.innerHeight) return;
+    var first = result, top = result.getBoundingClientRect().top, nameBottom = top + 120;
+    var photo = preview.hidden ? null : preview.getBoundingClientRect();
+    if (photo && photo.top < top) { first = preview; top = photo.top; }
+    if (top >= below && nameBottom <= window.innerHeight) return;
     var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-    result.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+    first.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
   }
 
   /* Several files dropped here: offer them as one batch instead of silently taking the first. */
@@ -67,11 +80,9 @@
 
   function upload(blob, name) {
     showError("");
-    if (previewImg.src) URL.revokeObjectURL(previewImg.src);
+    clearPreview();
     previewImg.src = URL.createObjectURL(blob);
     preview.hidden = false;
-    if (previewLayer) previewLayer.replaceChildren();
-    if (previewBirds) { previewBirds.replaceChildren(); previewBirds.hidden = true; }
     var result = document.createElement("section");
     result.className = "result card";
     result.setAttribute("data-result", "");
@@ -95,13 +106,18 @@
       .then(function (res) {
         if (!res.ok) {
           slot.replaceChildren();
+          clearPreview();
           showError(typeof res.data.message === "string" ? res.data.message : "The upload was refused.");
           return;
         }
         result.dataset.jobId = res.data.id;
         window.BirdResult.mount(result, res.data);
       })
-      .catch(function () { slot.replaceChildren(); showError("The upload failed. Check your connection and try again."); });
+      .catch(function () {
+        slot.replaceChildren();
+        clearPreview();
+        showError("The upload failed. Check your connection and try again.");
+      });
   }
 
   function fromInput(input) {
@@ -150,7 +166,13 @@
         };
       })
       .catch(function (err) {
-        cameraStatus.textContent = "The camera is not available (" + err.name + "). Choose a file instead.";
+        // Refused or absent: the phone's own camera app, through the capture input, may still work.
+        box.classList.remove("has-camera");
+        openButton.hidden = true;
+        video.hidden = shoot.hidden = true;  // no black frame and no shutter where no picture will come
+        cameraStatus.textContent = "The camera is not available here (" + err.name + "). " +
+          "Use \u201cTake a photo\u201d or choose a file instead.";
+        captureInput.focus();
       });
   });
   box.querySelector("[data-camera-close]").addEventListener("click", stopCamera);

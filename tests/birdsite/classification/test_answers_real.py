@@ -12,9 +12,9 @@ import pytest
 from birdsite.photos.models import BirdAnswer
 from birdsite.photos.payloads import job_payload
 from birdsite.sightings.models import Sighting
-from classifier import ranks
-from classifier.openset import OpenSet
 from classifier.result import UNKNOWN_NAME, AnswerKind
+from classifier.serving import ranks
+from classifier.serving.openset import OpenSet
 from tests.helpers import process, submit
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]

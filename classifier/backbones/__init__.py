@@ -1,2 +1,0 @@
-"""Feature networks a species head sits on: ImageNet MobileNet v1 (``classifier/weights.py``, the seed's
-recipe) and the bird-specialist iNaturalist MobileNet V2 (``inat.py``), shipped in the repository."""
