@@ -131,6 +131,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "birdsite.sightings.context.waiting",
             ],
         },
     },
@@ -254,10 +255,17 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = env_optional("REDIS_URL")
 # Throttle counters (birdsite/ratelimits.py) must be shared by every process: Redis, else the database
 # (`manage.py createcachetable`, which `make run` does) through a cache whose incr is exact.
-_CACHE = ("django.core.cache.backends.redis.RedisCache", REDIS_URL)
-_CACHE = _CACHE if REDIS_URL else ("birdsite.db_cache.DatabaseCache", "birdsite_cache")
-_PREFIX = env_str("CACHE_PREFIX", "birdsite")
-CACHES = {"default": {"BACKEND": _CACHE[0], "LOCATION": _CACHE[1], "KEY_PREFIX": _PREFIX}}
+if REDIS_URL:
+    CACHE_BACKEND, CACHE_LOCATION = "django.core.cache.backends.redis.RedisCache", REDIS_URL
+else:
+    CACHE_BACKEND, CACHE_LOCATION = "birdsite.db_cache.DatabaseCache", "birdsite_cache"
+CACHES = {
+    "default": {
+        "BACKEND": CACHE_BACKEND,
+        "LOCATION": CACHE_LOCATION,
+        "KEY_PREFIX": env_str("CACHE_PREFIX", "birdsite"),
+    }
+}
 
 CELERY_BROKER_URL = (
     env_optional("CELERY_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}"

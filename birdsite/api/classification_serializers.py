@@ -137,6 +137,10 @@ class BirdSerializer(serializers.Serializer):
     bird_score = serializers.FloatField(allow_null=True)
     answer = AnswerSerializer(allow_null=True, help_text="Null where this look is no bird.")
     predictions = serializers.SerializerMethodField()
+    sighting = serializers.IntegerField(
+        allow_null=True,
+        help_text="The id of this bird's saved sighting (/api/v1/sightings/{id}/); null if none.",
+    )
 
     @extend_schema_field(PredictionSerializer(many=True))
     def get_predictions(self, bird: dict[str, Any]) -> list[dict[str, Any]]:

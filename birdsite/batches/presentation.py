@@ -1,4 +1,5 @@
-"""How a batch's files read on the page: plain reasons (no decoder's words) and the model's confidence.
+"""How a batch's files read on the page: one row per bird found, plain outcomes and reasons (no decoder's
+words, no "succeeded" for a photo without a bird) and each bird's own confidence.
 
 The services store each refusal's message as the check wrote it; some carry a library's own words
 ("broken data stream when reading image file"). People see one plain sentence per refusal code here.
@@ -9,8 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.urls import reverse
+
 from birdsite.confidence import describe
 from birdsite.photos.models import BirdAnswer, ClassificationJob, Prediction
+from birdsite.sightings.models import Sighting
 from classifier.result import UNKNOWN_NAME as UNKNOWN_TEXT
 
 PLAIN_REASONS = {
@@ -39,40 +43,93 @@ def plain_reason(code: str, reason: str) -> str:
     return reason
 
 
-def _best_bird(job_ids: list[int]) -> tuple[dict[int, Prediction], dict[int, BirdAnswer]]:
-    """Each finished job's top-1 and open-set answer (if stored) of its current model version's best bird,
-    in three queries."""
+# A file's outcome as people read it in the table (``data-outcome`` keeps the stable word).
+OUTCOME_WORDS = {
+    "queued": "waiting",
+    "running": "identifying",
+    "succeeded": "identified",
+    "no_bird": "no bird",
+    "failed": "failed",
+    "cancelled": "cancelled",
+    "duplicate": "already seen",
+    "refused": "refused",
+    "removed": "deleted since",
+}
+NO_BIRD = "No bird found in this photo."
+
+Key = tuple[int, int]  # (job id, bird)
+
+
+def _bird_answers(job_ids: list[int]) -> tuple[dict[Key, Prediction], dict[Key, BirdAnswer]]:
+    """Every bird's top-1 and open-set answer of its job's current model version, in three queries."""
     versions = dict(ClassificationJob.objects.filter(pk__in=job_ids).values_list("pk", "model_version"))
-    tops = Prediction.objects.filter(job_id__in=job_ids, bird=0, rank=1)
-    answers = BirdAnswer.objects.filter(job_id__in=job_ids, bird=0)
+    tops = Prediction.objects.filter(job_id__in=job_ids, rank=1)
+    answers = BirdAnswer.objects.filter(job_id__in=job_ids)
     return (
-        {p.job_id: p for p in tops if versions.get(p.job_id) == p.model_version},
-        {a.job_id: a for a in answers if versions.get(a.job_id) == a.model_version},
+        {(p.job_id, p.bird): p for p in tops if versions.get(p.job_id) == p.model_version},
+        {(a.job_id, a.bird): a for a in answers if versions.get(a.job_id) == a.model_version},
     )
 
 
+def _sightings(job_ids: list[int]) -> dict[int, list[Sighting]]:
+    found: dict[int, list[Sighting]] = {}
+    for sighting in Sighting.objects.filter(job_id__in=job_ids).order_by("job_id", "bird"):
+        found.setdefault(sighting.job_id, []).append(sighting)
+    return found
+
+
+def _with_answer(row: dict[str, Any], top: Prediction | None, answer: BirdAnswer | None) -> dict[str, Any]:
+    """A genus or family answer shows that taxon, "a species the model may not know" its closest known
+    taxa, a species its top-1's confidence; the user's own name wins over the model's."""
+    kind = answer.kind if answer is not None else ""
+    named = row.get("species")
+    if kind == BirdAnswer.Kind.UNKNOWN:
+        row.update(answer_kind=kind, species=named or UNKNOWN_TEXT.capitalize())
+        row["closest"] = ", ".join(c["common_name"] for c in answer.closest)
+    elif (
+        kind == BirdAnswer.Kind.HIGHER_TAXON
+        and top is not None
+        and answer.label != top.label
+        and named in ("", top.common_name)
+    ):
+        row.update(describe(answer.confidence, answer.label), confidence=answer.confidence)
+        row.update(answer_kind=kind, species=answer.common_name, taxon_rank=answer.rank)
+    elif top is not None and named:
+        row.update(describe(top.confidence, top.label), confidence=top.confidence)
+    return row
+
+
 def items_for_page(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``batches.selectors.batch_items`` rows with plain reasons and the top-1's confidence; a genus or
-    family answer shows that taxon, "a species the model may not know" its closest known taxa."""
-    tops, answers = _best_bird([it["job_id"] for it in items if it.get("job_id")])
+    """``batches.selectors.batch_items`` rows as the page shows them: a photo with two birds is two rows
+    (each with its own sighting, name and confidence), a photo with none says so."""
+    job_ids = [it["job_id"] for it in items if it.get("job_id")]
+    tops, answers = _bird_answers(job_ids)
+    sightings = _sightings(job_ids)
     rows = []
     for it in items:
-        row = dict(it, reason=plain_reason(it.get("code") or "", it.get("reason") or ""))
-        top, answer = tops.get(it.get("job_id")), answers.get(it.get("job_id"))
-        kind = answer.kind if answer is not None else ""
-        if kind == BirdAnswer.Kind.UNKNOWN:
-            named = it.get("species")  # the user may have named it since
-            row.update(answer_kind=kind, species=named or UNKNOWN_TEXT.capitalize())
-            row["closest"] = ", ".join(c["common_name"] for c in answer.closest)
-        elif (
-            kind == BirdAnswer.Kind.HIGHER_TAXON
-            and top is not None
-            and answer.label != top.label
-            and it.get("species") in ("", top.common_name)  # the user's own name wins over the model's
-        ):
-            row.update(describe(answer.confidence, answer.label), confidence=answer.confidence)
-            row.update(answer_kind=kind, species=answer.common_name, taxon_rank=answer.rank)
-        elif top is not None and it.get("species"):
-            row.update(describe(top.confidence, top.label), confidence=top.confidence)
-        rows.append(row)
+        outcome = it["outcome"]
+        birds = sightings.get(it.get("job_id"), []) if outcome == "succeeded" else []
+        if outcome == "succeeded" and not birds:
+            outcome = "no_bird"
+        reason = (
+            NO_BIRD if outcome == "no_bird" else plain_reason(it.get("code") or "", it.get("reason") or "")
+        )
+        row = dict(it, outcome=outcome, outcome_text=OUTCOME_WORDS.get(outcome, outcome), reason=reason)
+        if not birds:
+            rows.append(
+                _with_answer(row, tops.get((row.get("job_id"), 0)), answers.get((row.get("job_id"), 0)))
+            )
+            continue
+        for sighting in birds:
+            key = (sighting.job_id, sighting.bird)
+            bird_row = dict(
+                row,
+                bird=sighting.bird,
+                birds=len(birds),
+                species=sighting.common_name,
+                sighting_url=reverse("sightings:detail", args=[sighting.pk]),
+            )
+            if len(birds) > 1:
+                bird_row["bird_text"] = f"bird {sighting.bird + 1} of {len(birds)}"
+            rows.append(_with_answer(bird_row, tops.get(key), answers.get(key)))
     return rows

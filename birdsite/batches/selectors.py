@@ -26,6 +26,7 @@ def batch_counts(batch: Batch) -> dict[str, int]:
     c = batch.items.aggregate(
         received=Count("id"),
         succeeded=Count("id", filter=Q(kind=Kind.JOB, job__status=JobStatus.SUCCEEDED)),
+        no_bird=Count("id", filter=Q(kind=Kind.JOB, job__status=JobStatus.SUCCEEDED, job__is_bird=False)),
         job_failed=Count("id", filter=Q(kind=Kind.JOB, job__status=JobStatus.FAILED, cancelled=False)),
         cancelled=Count("id", filter=Q(cancelled=True)),
         duplicates=Count("id", filter=Q(kind=Kind.DUPLICATE)),
@@ -67,7 +68,7 @@ def batch_progress(batch: Batch) -> dict[str, Any]:
         "status": str(batch.status),
         "finished": batch.status != Batch.Status.RUNNING,
         **{key: counts[key] for key in ("total", "received", "done", "failed", "succeeded", "duplicates")},
-        **{key: counts[key] for key in ("refused", "cancelled", "queued", "running")},
+        **{key: counts[key] for key in ("refused", "cancelled", "queued", "running", "no_bird", "removed")},
         "percent": min(percent, 100),
         "images_per_second": rate,
         "seconds_left": seconds_left,

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from birdsite.confidence import confidence_text, describe
 from birdsite.photos.models import BirdAnswer, ClassificationJob, Prediction
-from birdsite.photos.selectors import current_answers, current_birds, job_verdict
+from birdsite.photos.selectors import current_answers, current_birds, job_verdict, sighting_covered_by
 from classifier.result import UNKNOWN_NAME
 
 Kind = BirdAnswer.Kind
@@ -70,12 +70,20 @@ def answer_payload(answer: BirdAnswer) -> dict[str, Any]:
     }
 
 
+def sightings_by_bird(job: ClassificationJob) -> dict[int, int]:
+    """The sighting id of each bird of a finished job (``prefetch_related("sightings")`` saves the query)."""
+    if not job.is_finished or job.pk is None:
+        return {}
+    return {s.bird: s.pk for s in job.sightings.all()}
+
+
 def job_answer(job: ClassificationJob) -> dict[str, Any]:
     """What the model answered for ``job``: ``verdict``, ``is_bird``, ``bird_score``, the best bird's
     ``predictions`` and ``answer``, and ``birds`` (each with its box, bird score, answer and predictions;
     the answer null for a look that is no bird, and for every look of a photo with no bird)."""
     birds = current_birds(job)
     answers = current_answers(job)
+    sightings = sightings_by_bird(job)
     best = birds.get(0, [])
     return {
         "verdict": job_verdict(job, best),
@@ -90,6 +98,7 @@ def job_answer(job: ClassificationJob) -> dict[str, Any]:
                 "bird_score": rows[0].bird_score,
                 "answer": answer_payload(answers[bird]) if bird in answers else None,
                 "predictions": [prediction_payload(p) for p in rows],
+                "sighting": sightings.get(bird),
             }
             for bird, rows in birds.items()
         ],
@@ -100,6 +109,10 @@ def job_payload(job: ClassificationJob) -> dict[str, Any]:
     """The job as the page and its push see it: ``job_answer`` with the page's links."""
     answer = job_answer(job)
     sighting_id = getattr(getattr(job, "sighting", None), "pk", None) if job.is_finished else None
+    if sighting_id is None and job.is_finished and job.region is not None:
+        # A region over a bird an earlier look found: that bird's sighting, not a second one.
+        covered = sighting_covered_by(job)
+        sighting_id = covered.pk if covered is not None else None
     return {
         "id": job.pk,
         "status": str(job.status),
@@ -116,6 +129,12 @@ def job_payload(job: ClassificationJob) -> dict[str, Any]:
         "image_url": reverse("photos:image", args=[job.photo_id]),
         "thumbnail_url": reverse("photos:thumbnail", args=[job.photo_id]),
         "sighting_url": reverse("sightings:detail", args=[sighting_id]) if sighting_id else None,
+        # Every bird's own sighting, so each gets its "Confirm or rename" (keys: the bird's index).
+        "sighting_urls": {
+            str(b["bird"]): reverse("sightings:detail", args=[b["sighting"]])
+            for b in answer["birds"]
+            if b["sighting"]
+        },
         # A finished photo with no sighting (no bird found) is named on this page, if its owner saw one.
         "name_url": reverse("sightings:name", args=[job.pk])
         if job.status == ClassificationJob.Status.SUCCEEDED and not sighting_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -117,3 +118,35 @@ def job_verdict(job: ClassificationJob, predictions: list[Prediction]) -> str:
     if not job.is_bird or not predictions:
         return "no_bird"
     return "sure" if predictions[0].confidence >= settings.CONFIDENCE_THRESHOLD else "unsure"
+
+
+# A region covers a bird when the two boxes share at least this much of the smaller one.
+COVERS = 0.5
+
+
+def _overlap(a: list[float], b: list[float]) -> float:
+    """The share of the smaller of two ``[x, y, w, h]`` boxes that lies inside the other."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return (w * h) / max(min(a[2] * a[3], b[2] * b[3]), 1e-9)
+
+
+def sighting_covered_by(job: ClassificationJob) -> Any | None:
+    """For a job that named a region of a photo, the sighting of another look at the same photo whose bird
+    that region covers most (None: a bird no earlier look found, or no region). Read through the photo's
+    reverse relation: the sightings app sits above this one."""
+    region = job.region
+    if region is None:
+        return None
+    best, most = None, COVERS
+    candidates = job.photo.sightings.filter(job__isnull=False).exclude(job_id=job.pk)
+    for sighting in candidates.select_related("job").order_by("pk"):
+        top = Prediction.objects.filter(
+            job_id=sighting.job_id, bird=sighting.bird, rank=1, model_version=sighting.job.model_version
+        ).first()
+        box = (top.box if top is not None else None) or [0.0, 0.0, 1.0, 1.0]  # older rows: the whole photo
+        if (share := _overlap(region, box)) >= most:
+            best, most = sighting, share
+    return best

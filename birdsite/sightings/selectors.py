@@ -70,3 +70,8 @@ def species_counts_for(*, user: AbstractBaseUser) -> list[SpeciesCount]:
         count = row["n"] + (previous.count if previous else 0)
         merged[key] = SpeciesCount(key, previous.common_name if previous else row["common_name"], count)
     return sorted(merged.values(), key=lambda s: s.common_name.lower())
+
+
+def suggestions_waiting(*, user: AbstractBaseUser) -> int:
+    """How many of ``user``'s sightings have a reviewer's suggestion waiting for their answer."""
+    return Sighting.objects.filter(owner_id=user.pk).exclude(suggested_key="").count()

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from birdsite.errors import Refused
 from birdsite.photos.models import ClassificationJob, Prediction
+from birdsite.photos.selectors import sighting_covered_by
 from birdsite.sightings import catalog, observers
 from birdsite.sightings.models import Sighting
 
@@ -143,9 +144,30 @@ def sighting_of_bird(*, job: ClassificationJob, bird: int) -> Sighting:
 
 def sightings_create(*, birds: list[tuple[ClassificationJob, int, Prediction | None]]) -> None:
     """Each bird of a finished job becomes a sighting named after its best guess; one that has a sighting
-    keeps it (a second delivery, or a new model version, never renames what the user may have edited)."""
+    keeps it (a second delivery, or a new model version, never renames what the user may have edited).
+
+    A region the owner drew over a bird an earlier look found is that bird, not a second one: it renames
+    that sighting to its answer unless the owner confirmed a name (then the name stays, and the region's
+    page links to that sighting to confirm or rename)."""
     jobs = {job.pk for job, *_ in birds}
     have = set(Sighting.objects.filter(job__in=jobs).values_list("job_id", "bird"))
-    new = [_new_sighting(job, bird, top) for job, bird, top in birds if (job.pk, bird) not in have]
+    new = []
+    for job, bird, top in birds:
+        if (job.pk, bird) in have:
+            continue
+        covered = sighting_covered_by(job) if bird == 0 else None
+        if covered is None:
+            new.append(_new_sighting(job, bird, top))
+        elif top is not None and not covered.confirmed and covered.species_key != top.label:
+            _rename_to(covered, top)
     if new:
         Sighting.objects.bulk_create(new)
+
+
+def _rename_to(sighting: Sighting, top: Prediction) -> None:
+    sighting.species_key, sighting.common_name, sighting.scientific_name = (
+        top.label,
+        top.common_name,
+        top.scientific_name,
+    )
+    sighting.save(update_fields=["species_key", "common_name", "scientific_name"])

@@ -93,3 +93,24 @@ def test_the_count_is_edited_on_the_sighting_page(owner_client, sighting) -> Non
     assert refused.status_code == 400
     sighting.refresh_from_db()
     assert sighting.count == 4
+
+
+def test_a_waiting_suggestion_is_said_on_the_first_page_and_in_the_nav_until_answered(
+    owner_client, sighting, staff
+) -> None:
+    home = owner_client.get("/").content.decode()
+    assert "data-suggestions-waiting" not in home and "data-nav-suggestions" not in home
+    review.review_decide(job=sighting.job, reviewer=staff, verdict="corrected", label="norcar")
+    home = owner_client.get("/").content.decode()
+    assert "A reviewer suggested another name for one of your sightings." in home
+    assert 'href="/sightings/?status=suggested"' in home and "data-nav-suggestions>1<" in home
+    listed = owner_client.get("/sightings/?status=suggested").content.decode()
+    assert f"/sightings/{sighting.pk}/" in listed and "data-suggestions-waiting" not in listed
+    owner_client.post(f"/sightings/{sighting.pk}/suggestion/", {"answer": "keep"})
+    home = owner_client.get("/").content.decode()
+    assert "data-suggestions-waiting" not in home and "data-nav-suggestions" not in home
+
+
+def test_another_users_suggestion_is_not_said_to_me(stranger_client, sighting, staff) -> None:
+    review.review_decide(job=sighting.job, reviewer=staff, verdict="corrected", label="norcar")
+    assert "data-nav-suggestions" not in stranger_client.get("/").content.decode()

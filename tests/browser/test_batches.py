@@ -77,7 +77,9 @@ def test_a_finished_batch_lists_every_refusal_plainly_and_refreshes_the_batch_li
     status = browser.find_element(By.CSS_SELECTOR, "[data-upload-status]").text
     assert status.startswith("6 files sent") and "refused" in status and "All 6" not in status
     summary = root.find_element(By.CSS_SELECTOR, "[data-batch-summary]").text
-    assert "6 files uploaded" in summary and "1 already seen" in summary
+    assert summary.startswith("6 files: ") and "1 already seen" in summary and "done" not in summary
+    # Every file counted once: the parts add up to the files, with no second line that overlaps.
+    assert sum(int(part.split()[0]) for part in summary.split(": ", 1)[1].split(" · ")) == 6, summary
     refusals = [li.text for li in root.find_elements(By.CSS_SELECTOR, "[data-refusal-list] li")]
     assert len(refusals) == 2, refusals
     assert sorted(r.split(": ")[0] for r in refusals) == ["half.jpg", "notes.jpg"]
@@ -90,3 +92,20 @@ def test_a_finished_batch_lists_every_refusal_plainly_and_refreshes_the_batch_li
     assert "None yet" not in listed.text and "Finished" in listed.text
     assert_not_reloaded(browser)
     screenshot(browser, "batch-summary")
+    broken = browser.execute_script(BROKEN_WORDS)
+    assert broken == [], f"words broken across lines at 1280 px: {broken}"
+
+
+# Cells of the file and outcome columns whose text takes more lines than it has words: a word was broken
+# in two ("succeede d", "copy.j pg").
+BROKEN_WORDS = r"""
+const broken = [];
+const cells = '[data-batch-items] td[data-label=File], [data-batch-items] td[data-label=Outcome]';
+for (const td of document.querySelectorAll(cells)) {
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+  if (lines > td.textContent.trim().split(/\s+/).length) broken.push(td.textContent.trim());
+}
+return broken;
+"""

@@ -182,6 +182,7 @@ fetch(url, {headers: {Accept: 'application/json'}}).then(r => r.json()).then(job
   const bird = (n, box) => Object.assign(JSON.parse(JSON.stringify(job.birds[0])), {bird: n, box: box});
   job.birds = [bird(0, [0.05, 0.1, 0.3, 0.4]), bird(1, [0.55, 0.45, 0.35, 0.45])];
   job.birds[1].predictions[0].common_name = 'House Finch';
+  job.sighting_urls = {'0': '/sightings/101/', '1': '/sightings/102/'};  // each bird's own sighting
   root.dispatchEvent(new CustomEvent('job:finished', {detail: job, bubbles: true}));
   done();
 });
@@ -202,6 +203,12 @@ def test_two_birds_get_numbered_boxes_and_an_answer_each(
     names = [i.find_element(By.CSS_SELECTOR, "[data-bird-name]").text for i in items]
     assert names == ["American Goldfinch", "House Finch"]
     assert items[0].find_element(By.CSS_SELECTOR, "[data-bird-confidence]").text == "91 %, very likely"
+    links = [i.find_element(By.CSS_SELECTOR, "[data-bird-sighting]") for i in items]  # not only bird 1
+    assert [link.get_attribute("href").split(live_site)[1] for link in links] == [
+        "/sightings/101/",
+        "/sightings/102/",
+    ]
+    assert all(link.text.startswith("Confirm or rename") for link in links)
     name = "desktop" if size == DESKTOP else "phone"
     screenshot(browser, f"region-two-birds-{name}")
     browser.execute_script(SHOW_PHOTO)

@@ -30,8 +30,13 @@
     items.forEach(function (it) {
       var row = el("tr", { "data-outcome": it.outcome });
       var link = it.sighting_url || it.job_url;
-      row.appendChild(cell("File", link ? el("a", { href: link }, it.name) : it.name));
-      row.appendChild(cell("Outcome", it.outcome));
+      var file = cell("File", link ? el("a", { href: link }, it.name) : it.name);
+      if (it.bird_text) {
+        file.appendChild(document.createTextNode(" "));
+        file.appendChild(el("span", { class: "muted small", "data-bird": "" }, it.bird_text));
+      }
+      row.appendChild(file);
+      row.appendChild(cell("Outcome", it.outcome_text || it.outcome));
       var what = cell(it.species ? "Species" : "Reason", it.species || it.reason || "");
       if (it.taxon_rank && it.taxon_rank !== "species") {
         what.appendChild(document.createTextNode(" "));
@@ -67,22 +72,25 @@
 
   function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
 
+  /* One line where every file is counted once, in the words of the table below it. */
+  function breakdown(b) {
+    var waiting = (b.queued || 0) + (b.running || 0), toSend = Math.max(0, b.total - b.received);
+    var parts = [
+      [b.succeeded - (b.no_bird || 0), "identified"], [b.no_bird || 0, "no bird"],
+      [b.failed - b.refused, "failed"], [b.refused, "refused"], [b.duplicates, "already seen"],
+      [b.cancelled || 0, "cancelled"], [b.removed || 0, "deleted since"], [waiting, "to identify"],
+      [toSend, "still to upload"]
+    ].filter(function (p) { return p[0] > 0; }).map(function (p) { return p[0] + " " + p[1]; });
+    return plural(b.total, "file", "files") + (parts.length ? ": " + parts.join(" · ") : "");
+  }
+
   function render(root, b) {
     ["status", "percent", "done", "failed", "total"].forEach(function (k) { root.dataset[k] = b[k]; });
     var bar = root.querySelector("[data-batch-bar]");
     bar.style.width = b.percent + "%";
     bar.parentNode.setAttribute("aria-valuenow", b.percent);
-    root.querySelector("[data-batch-counts]").textContent =
-      b.done + " done · " + b.failed + " failed" + (b.cancelled ? " · " + b.cancelled + " cancelled" : "") +
-      " · " + b.total + " in all";
     var summary = root.querySelector("[data-batch-summary]");
-    if (summary) {
-      summary.replaceChildren();
-      [["uploaded", plural(b.received, "file uploaded", "files uploaded")],
-       ["refused", plural(b.refused, "refused", "refused")],
-       ["duplicates", plural(b.duplicates, "already seen (not identified again)", "already seen (not identified again)")]]
-        .forEach(function (pair) { summary.appendChild(el("li", { "data-summary": pair[0] }, pair[1])); });
-    }
+    if (summary) summary.textContent = breakdown(b);
     root.querySelector("[data-batch-rate]").textContent = b.finished
       ? (b.status === "cancelled" ? "Cancelled." : "Finished.") +
         (b.images_per_second ? " " + b.images_per_second.toFixed(1) + " images/s." : "")
@@ -168,8 +176,8 @@
   function sentSummary(b, sent) {
     var parts = [plural(sent, "file sent", "files sent")];
     var accepted = b.received - b.refused - b.duplicates;
-    parts.push(accepted + " to identify");
-    if (b.refused) parts.push(b.refused + " refused (listed below when the batch finishes)");
+    parts.push(accepted + " accepted");
+    if (b.refused) parts.push(b.refused + " refused (listed with the batch)");
     if (b.duplicates) parts.push(plural(b.duplicates, "already seen", "already seen"));
     return parts.join(" · ") + ".";
   }

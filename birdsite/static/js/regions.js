@@ -74,6 +74,16 @@
     });
   }
 
+  /* Each bird's own sighting: confirmed or renamed from here, not only bird 1 from the result card. */
+  function sightingLink(job, b) {
+    var url = (job.sighting_urls || {})[String(b.bird)];
+    if (!url) return document.createTextNode("");
+    return el("a", { href: url, className: "small", "data-bird-sighting": "" }, [
+      document.createTextNode("Confirm or rename"),
+      el("span", { className: "visually-hidden", text: " bird " + (b.bird + 1) }),
+    ]);
+  }
+
   function listBirds(list, job) {
     list.replaceChildren();
     var birds = job.status === "succeeded" && job.is_bird ? (job.birds || []) : [];
@@ -91,6 +101,7 @@
                    : el("span", { "data-bird-name": "", text: what.name }),
         ]),
         el("span", { className: "conf", "data-bird-confidence": "", text: what.text }),
+        sightingLink(job, b),
       ]));
     });
     list.appendChild(ol);

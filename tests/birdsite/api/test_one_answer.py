@@ -48,3 +48,11 @@ def test_a_second_look_that_is_no_bird_has_no_answer_of_its_own(owner, owner_cli
     job = finished_job(owner, FakeClassifier(result=fake_two_birds(second_is_bird=False)))
     birds = owner_client.get(reverse("photos:job-status", args=[job.pk])).json()["birds"]
     assert birds[0]["answer"]["kind"] == "species" and birds[1]["answer"] is None
+
+
+def test_the_api_names_each_birds_own_sighting_as_the_page_does(owner, owner_client, owner_api) -> None:
+    job = finished_job(owner, FakeClassifier(result=fake_two_birds()))
+    api = owner_api.get(reverse("api:classification-detail", args=[job.pk])).json()
+    page = owner_client.get(reverse("photos:job-status", args=[job.pk])).json()
+    assert [b["sighting"] for b in api["birds"]] == [b["sighting"] for b in page["birds"]]
+    assert None not in [b["sighting"] for b in api["birds"]]
