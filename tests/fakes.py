@@ -49,10 +49,10 @@ class FakeCatalog:
     def __len__(self) -> int:
         return len(self._by_key)
 
-    def search(self, q: str, limit: int = 20) -> list[Species]:
+    def search(self, q: str, limit: int = 20, prefer=()) -> list[Species]:
         q = q.lower()
         hits = [s for s in self if q in s.common_name.lower() or q in s.scientific_name.lower()]
-        return hits[:limit]
+        return sorted(hits, key=lambda s: s.key not in prefer)[:limit]
 
 
 def fake_predictions(top_confidence: float = 0.91, top_k: int = 5) -> tuple[Prediction, ...]:

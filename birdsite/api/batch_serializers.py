@@ -63,6 +63,8 @@ class BatchSerializer(serializers.Serializer):
     cancelled = serializers.IntegerField()
     queued = serializers.IntegerField()
     running = serializers.IntegerField()
+    no_bird = serializers.IntegerField(help_text="Of ``succeeded``: photos in which no bird was found.")
+    removed = serializers.IntegerField(help_text="Files whose photo the owner has deleted since.")
     percent = serializers.IntegerField()
     images_per_second = serializers.FloatField(allow_null=True)
     seconds_left = serializers.FloatField(allow_null=True)

@@ -23,7 +23,9 @@ class SpeciesSearchApi(APIView):
     def get(self, request: Request) -> Response:
         query = s.SpeciesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        found = catalog.species_search(query.validated_data["q"], limit=query.validated_data["limit"])
+        found = catalog.species_search(
+            query.validated_data["q"], limit=query.validated_data["limit"], user=request.user
+        )
         return Response(s.SpeciesSerializer(found, many=True).data)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -35,10 +36,18 @@ def _judged_box(item: ClassificationJob | None) -> dict[str, float] | None:
     return {"left": x, "top": y, "width": w, "height": h}
 
 
+def _species_key(filters: selectors.QueueFilters) -> selectors.QueueFilters:
+    """The species filter as a catalog key, whatever a reviewer typed: a key, a name or a banding code."""
+    if not filters.species or catalog.species_get(filters.species) is not None:
+        return filters
+    found = catalog.species_search(filters.species, limit=1)
+    return replace(filters, species=found[0].key) if found else filters
+
+
 @staff_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    filters = selectors.QueueFilters.from_query(request.GET)
+    filters = _species_key(selectors.QueueFilters.from_query(request.GET))
     job_id = request.GET.get("job")
     item = selectors.queue_item(
         reviewer=request.user, filters=filters, job_id=int(job_id) if job_id and job_id.isdigit() else None
@@ -96,7 +105,7 @@ def image(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_GET
 def species_search(request: HttpRequest) -> JsonResponse:
-    results = catalog.species_search(request.GET.get("q", "")[:100], limit=12)
+    results = catalog.species_search(request.GET.get("q", "")[:100], limit=12)  # staff: the model's own first
     return JsonResponse(
         {"results": [{"key": s.key, "name": s.common_name, "sci": s.scientific_name} for s in results]}
     )

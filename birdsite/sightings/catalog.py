@@ -50,12 +50,35 @@ def species_get(key: str) -> Any | None:
         return None
 
 
-def species_search(query: str, *, limit: int = 20) -> list[Any]:
+def species_search(query: str, *, limit: int = 20, user: Any | None = None) -> list[Any]:
+    """Species matching ``query`` (names, eBird and banding codes), the likelier ones first among the
+    prefix matches: those the served model knows and those already on ``user``'s own list."""
     query = query.strip()
     catalog = _catalog_or_none() if query else None
     if catalog is None:
         return []
-    return list(catalog.search(query, limit=limit))
+    return list(catalog.search(query, limit=limit, prefer=_likely_keys(user)))
+
+
+def _likely_keys(user: Any | None) -> set[str]:
+    keys = set(_model_keys())
+    if user is not None and user.is_authenticated:
+        from birdsite.sightings.models import Sighting
+
+        keys |= set(
+            Sighting.objects.filter(owner_id=user.pk)
+            .exclude(species_key="")
+            .values_list("species_key", flat=True)
+        )
+    return keys
+
+
+@functools.cache
+def _model_keys() -> frozenset[str]:
+    try:
+        return frozenset(model_catalog().keys())
+    except (OSError, ValueError, KeyError):
+        return frozenset()
 
 
 def display_name(key: str, name: str = "") -> str:

@@ -225,7 +225,7 @@ def species_detail(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_GET
 def species_search(request: HttpRequest) -> JsonResponse:
-    results = catalog.species_search(request.GET.get("q", "")[:100], limit=20)
+    results = catalog.species_search(request.GET.get("q", "")[:100], limit=20, user=request.user)
     return JsonResponse(
         {
             "results": [

@@ -8,7 +8,7 @@ import csv
 import difflib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
@@ -19,6 +19,7 @@ from classifier.catalog.taxonomy import (
     Match,
     Taxon,
     Taxonomy,
+    banding_code,
     label_key,
     search_keys,
     taxonomy,
@@ -93,7 +94,10 @@ class Catalog:
         self._search_forms = [
             (form, form.replace(" ", ""), s.key, common)
             for s in self._by_key.values()
-            for names, common in (((s.common_name,), True), ((s.scientific_name, s.ebird_code or ""), False))
+            for names, common in (
+                ((s.common_name,), True),
+                ((s.scientific_name, s.ebird_code or "", banding_code(s.common_name)), False),
+            )
             for form in set().union(*map(search_keys, names)) - {""}
         ]
         self._tails: list[tuple[str, int]] | None = None
@@ -155,9 +159,12 @@ class Catalog:
             "a reviewed entry to classifier/catalog/aliases.py"
         )
 
-    def search(self, query: str, limit: int = 20) -> list[Species]:
-        """Records whose common or scientific name (or eBird code) holds ``query``: exact, prefix, word,
-        substring; accents, case, hyphens and apostrophes ignored; common-name matches first on a tie."""
+    def search(self, query: str, limit: int = 20, prefer: Collection[str] = ()) -> list[Species]:
+        """Records whose common or scientific name, eBird code or banding code holds ``query``: exact,
+        then name or word prefix, then substring; accents, case, hyphens and apostrophes ignored. Within
+        the prefix matches the ``prefer`` keys (what the user more likely means: species the model knows,
+        their own list) come first, so "robin" starts with American and European Robin, not Robin
+        Accentor; common-name matches first on a tie."""
         queries = [(q, q.replace(" ", "")) for q in search_keys(query) - {""}]
         best: dict[str, tuple[int, bool]] = {}
         # Exact, prefix and word-prefix matches (ranks 0-2) come from a sorted index of word starts. They
@@ -174,8 +181,14 @@ class Catalog:
                 at += 1
         if len(best) < limit:
             self._scan(queries, best)
-        found = sorted(best.items(), key=lambda kv: (kv[1], self._by_key[kv[0]].common_name, kv[0]))
-        return [self._by_key[key] for key, _ in found[:limit]]
+        preferred = set(prefer)
+
+        def order(item: tuple[str, tuple[int, bool]]) -> tuple:
+            key, (score, not_common) = item
+            tier = 0 if score == 0 else 1 if score <= 2 else 2  # exact, a prefix of a word, a substring
+            return (tier, key not in preferred, score, not_common, self._by_key[key].common_name, key)
+
+        return [self._by_key[key] for key, _ in sorted(best.items(), key=order)[:limit]]
 
     def _scan(self, queries: list[tuple[str, str]], best: dict[str, tuple[int, bool]]) -> None:
         # A substring test in C over every form first: only the forms that hold the query are scored.

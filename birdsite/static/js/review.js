@@ -50,7 +50,7 @@
   query.addEventListener("keydown", function (event) {
     if (event.key === "Enter") {
       event.preventDefault();
-      const first = hits.querySelector("button");
+      const first = hits.querySelector("button:not(:disabled)");
       if (first) choose(first.dataset.label);
     }
   });
@@ -58,6 +58,8 @@
   async function search() {
     const q = query.value.trim();
     const mine = ++latest;
+    // The hits shown answer the previous query: not pickable while this one runs.
+    hits.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     if (!q) { hits.replaceChildren(); return; }
     const response = await fetch(correct.dataset.searchUrl + "?q=" + encodeURIComponent(q), {
       headers: { Accept: "application/json" }, credentials: "same-origin",

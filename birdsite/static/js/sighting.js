@@ -9,16 +9,23 @@
   var otherName = document.querySelector("[data-other-name]");
   var timer = null, seq = 0;
   input.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
+  /* While a new search runs, the old results cannot be picked: they answer another query. */
+  function stale() {
+    list.setAttribute("aria-busy", "true");
+    list.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+  }
   input.addEventListener("input", function () {
     clearTimeout(timer);
+    stale();
     timer = setTimeout(function () {
       var q = input.value.trim(), mine = ++seq;
-      if (q.length < 2) { list.replaceChildren(); return; }
+      if (q.length < 2) { list.replaceChildren(); list.removeAttribute("aria-busy"); return; }
       fetch(input.dataset.url + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (data) {
           if (mine !== seq) return;
           list.replaceChildren();
+          list.removeAttribute("aria-busy");
           data.results.forEach(function (s) {
             var button = document.createElement("button");
             button.type = "button";
