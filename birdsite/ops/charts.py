@@ -19,9 +19,11 @@ def _ticks(top: float) -> list[float]:
 
 
 def _seconds(value: float) -> str:
+    """A tick or a point in words; three significant digits, so that close ticks never read the same
+    ("0.2 ms" and "0.4 ms", not "0 ms" twice)."""
     if value >= 120:
-        return f"{value / 60:.0f} min"
-    return f"{value:g} s" if value >= 1 else f"{value * 1000:.0f} ms"
+        return f"{value / 60:.3g} min"
+    return f"{value:.3g} s" if value >= 1 else f"{value * 1000:.3g} ms"
 
 
 def latency_chart(hours: Sequence[HourOfLatency]) -> str:
@@ -45,10 +47,15 @@ def latency_chart(hours: Sequence[HourOfLatency]) -> str:
         body.append(
             f'<text x="{PAD - 6}" y="{y(t) + 4:.1f}" text-anchor="end" fill="#666">{_seconds(t)}</text>'
         )
+    last = len(hours) - 1
     for i, hour in enumerate(hours):
-        if i % 4 == 0 or i == len(hours) - 1:
+        if i % 4 == 0 or i == last:
+            if i != last and last - i < 2:
+                continue  # two labels a step apart overlap: the last one says the hour
+            # The last label ends at its tick: centred there, it ran past the chart's right edge ("07:0").
+            anchor = "end" if i == last and i else "middle"
             body.append(
-                f'<text x="{x(i):.1f}" y="{H - PAD + 16}" text-anchor="middle" fill="#666">'
+                f'<text x="{x(i):.1f}" y="{H - PAD + 16}" text-anchor="{anchor}" fill="#666">'
                 f"{hour.start:%H:00}</text>"
             )
     body.append(f'<text x="{(W + PAD) / 2:.0f}" y="{H - 6}" text-anchor="middle">hour finished (UTC)</text>')

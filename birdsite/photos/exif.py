@@ -37,6 +37,10 @@ GPS_ALTITUDE = 6
 @dataclass(frozen=True)
 class PhotoMetadata:
     taken_at: dt.datetime | None = None
+    # The camera's clock as it read, and its UTC offset in minutes where the camera stored one: the local
+    # time of the observation, whatever zone the site or the account is in.
+    taken_clock: dt.datetime | None = None
+    taken_offset: int | None = None
     latitude: float | None = None
     longitude: float | None = None
     altitude: float | None = None
@@ -61,8 +65,11 @@ def read_metadata(data: bytes, *, default_tz: dt.tzinfo = dt.UTC) -> PhotoMetada
         return PhotoMetadata()
     latitude, longitude = _position(gps)
     orientation = main.get(TAG_ORIENTATION)
+    clock, offset = _clock(main, sub)
     return PhotoMetadata(
-        taken_at=_taken_at(main, sub, default_tz),
+        taken_at=clock.replace(tzinfo=offset or default_tz) if clock is not None else None,
+        taken_clock=clock,
+        taken_offset=None if offset is None else int(offset.utcoffset(None).total_seconds() // 60),
         latitude=latitude,
         longitude=longitude,
         altitude=_altitude(gps),
@@ -77,16 +84,16 @@ def _text(value: Any) -> str:
     return str(value).replace("\x00", "").strip() if value is not None else ""
 
 
-def _taken_at(main: dict[int, Any], sub: dict[int, Any], default_tz: dt.tzinfo) -> dt.datetime | None:
+def _clock(main: dict[int, Any], sub: dict[int, Any]) -> tuple[dt.datetime | None, dt.timezone | None]:
+    """The camera's clock reading (naive) when the photo was taken, and the offset it stored, if any."""
     for raw in (sub.get(TAG_DATETIME_ORIGINAL), sub.get(TAG_DATETIME_DIGITIZED), main.get(TAG_DATETIME)):
         text = _text(raw)
         try:
             naive = dt.datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
         except ValueError:
             continue
-        offset = _offset(_text(sub.get(TAG_OFFSET_TIME_ORIGINAL)))
-        return naive.replace(tzinfo=offset or default_tz)
-    return None
+        return naive, _offset(_text(sub.get(TAG_OFFSET_TIME_ORIGINAL)))
+    return None, None
 
 
 def _offset(text: str) -> dt.timezone | None:

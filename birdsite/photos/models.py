@@ -49,6 +49,10 @@ class Photo(models.Model):
     size_bytes = models.PositiveBigIntegerField()
     # From EXIF when present (birdsite/photos/exif.py). The position is the owner's private data.
     taken_at = models.DateTimeField(null=True, blank=True)
+    # The camera's clock as it read ("2024-05-01T10:47:00"): the local time where the bird was seen, kept
+    # apart from ``taken_at`` (an instant) so that no zone of the site or the account ever moves it.
+    taken_clock = models.CharField(max_length=19, blank=True, default="")
+    taken_offset = models.SmallIntegerField(null=True, blank=True)  # minutes east of UTC, from EXIF
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     camera = models.CharField(max_length=200, blank=True)

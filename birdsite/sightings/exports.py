@@ -1,9 +1,11 @@
 """A user's sightings as CSV, and in eBird's "Record Format" import layout (19 columns, no header).
 
 Both are generators of CSV lines (for a streaming response). Confirmed sightings only unless
-``include_unconfirmed``; the model's confidence goes in the comments. Times are in the owner's time
-zone (their account setting), places are the names they gave each location once. Location is
-exported because the owner asked for their own data; these responses are owner-only.
+``include_unconfirmed``; the model's confidence goes in the comments. Times are the local time where
+the bird was seen (``birdsite/sightings/local.py``: the camera's clock, else the place's zone, else the
+account's, said in the row); State and Country come from the coordinates, offline. Places are the
+names the owner gave each location once. Location is exported because the owner asked for their own
+data; these responses are owner-only.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from birdsite.photos.models import Prediction
+from birdsite.sightings.local import observation_time, region_at
 from birdsite.sightings.models import Place, Sighting
 from birdsite.sightings.observers import observer_zone, place_named, place_near, places_for
 
@@ -99,15 +101,16 @@ def sightings_csv(
     def rows() -> Iterator[list[Any]]:
         yield CSV_COLUMNS
         for s in sightings:
-            local = timezone.localtime(s.observed_at, zone)
             conf = confidence.get(s.pk)
             name, lat, lng = _where(s, places)
+            when = observation_time(s, lat, lng, zone)
+            local = when.at
             yield [
                 s.pk, local.date().isoformat(), local.strftime("%H:%M"), s.common_name, s.scientific_name,
                 s.species_key, "yes" if s.confirmed else "no", f"{conf:.3f}" if conf is not None else "",
                 s.job.model_version if s.job else "", _safe(name),
                 "" if lat is None else f"{lat:.6f}", "" if lng is None else f"{lng:.6f}",
-                _safe(s.photo.camera), _safe(s.photo.original_name), _safe(s.notes), s.count, str(zone),
+                _safe(s.photo.camera), _safe(s.photo.original_name), _safe(s.notes), s.count, when.source,
             ]  # fmt: skip
 
     return _rows_to_lines(rows())
@@ -166,25 +169,33 @@ def sightings_ebird_csv(
     zone, places = observer_zone(user), places_for(user)
     checklists: dict[tuple[dt.date, str, str, str], dict[str, list[Sighting]]] = {}
     starts: dict[tuple[dt.date, str, str, str], dt.datetime] = {}
+    sources: dict[tuple[dt.date, str, str, str], set[str]] = {}
+    regions: dict[tuple[dt.date, str, str, str], tuple[str, str]] = {}
     for s in sightings:
-        local = timezone.localtime(s.observed_at, zone)
         name, lat, lng = _where(s, places)
-        key = (local.date(), name or "Unknown location", _coordinate(lat), _coordinate(lng))
+        when = observation_time(s, lat, lng, zone)
+        key = (when.at.date(), name or "Unknown location", _coordinate(lat), _coordinate(lng))
         checklists.setdefault(key, {}).setdefault(s.species_key, []).append(s)
-        starts[key] = min(starts.get(key, local), local)
+        starts[key] = min(starts.get(key, when.at), when.at)
+        sources.setdefault(key, set()).add(when.source)
+        if lat is not None and lng is not None and key not in regions:
+            region = region_at(round(lat, 4), round(lng, 4))
+            regions[key] = (region.state, region.country)
 
     def rows() -> Iterator[list[Any]]:
         if header:
             yield EBIRD_COLUMNS
         for key, by_species in checklists.items():
             day, place, lat, lng = key
+            state, country = regions.get(key, ("", ""))
+            times = "; ".join(sorted(sources[key]))
             for group in by_species.values():
                 genus, species = _genus_species(group[0].scientific_name)
                 yield [
                     group[0].common_name, genus, species, max(s.count for s in group),
                     _species_comment(group, confidence), place, lat, lng, day.strftime("%m/%d/%Y"),
-                    starts[key].strftime("%H:%M"), "", "", "Incidental", 1, "", "N", "", "",
-                    f"Exported from birdsite (photo identifications); times in {zone}.",
+                    starts[key].strftime("%H:%M"), state, country, "Incidental", 1, "", "N", "", "",
+                    f"Exported from birdsite (photo identifications); local time from the {times}.",
                 ]  # fmt: skip
 
     return _rows_to_lines(rows())

@@ -167,7 +167,8 @@ def test_another_users_places_and_time_zone_do_not_reach_my_export(owner, strang
     observers.place_remember(user=stranger, name="Their garden", latitude=10.0, longitude=10.0)
     sighting(owner, 1, utc(2024, 5, 1, 8), latitude=10.0, longitude=10.0)
     row = records(owner)[0]
-    assert row[5] == "Unknown location" and row[9] == "08:00"
+    # Not Tokyo time: the place's own zone (Africa/Lagos, UTC+1), from the coordinates.
+    assert row[5] == "Unknown location" and row[9] == "09:00"
 
 
 def test_an_unknown_time_zone_name_is_refused(owner) -> None:
@@ -176,3 +177,41 @@ def test_an_unknown_time_zone_name_is_refused(owner) -> None:
     with pytest.raises(Refused) as refused:
         observers.observer_set_time_zone(user=owner, time_zone="Mars/Olympus")
     assert refused.value.code == "invalid_time_zone"
+
+
+def camera_photo(owner, clock: str, offset: int | None, latitude=None, longitude=None):
+    """A sighting whose photo's camera read ``clock`` (with ``offset`` minutes, if it stored one)."""
+    from tests.fakes import FakeClassifier
+    from tests.helpers import finished_job
+
+    job = finished_job(owner, FakeClassifier())
+    photo = job.photo
+    naive = dt.datetime.fromisoformat(clock)
+    zone = dt.timezone(dt.timedelta(minutes=offset)) if offset is not None else dt.UTC
+    photo.taken_clock, photo.taken_offset, photo.taken_at = clock, offset, naive.replace(tzinfo=zone)
+    photo.save()
+    s = job.sighting
+    s.observed_at, s.confirmed, s.latitude, s.longitude = photo.taken_at, True, latitude, longitude
+    s.save()
+    return s
+
+
+def test_a_photo_taken_at_10_47_minus_8_is_exported_at_10_47_whatever_the_account_zone(owner) -> None:
+    observers.observer_set_time_zone(user=owner, time_zone="Europe/Berlin")
+    camera_photo(owner, "2024-05-01T10:47:00", -8 * 60)
+    row = records(owner)[0]
+    assert (row[8], row[9]) == ("05/01/2024", "10:47")  # was 19:47, in the account's zone
+    assert "camera clock (UTC−08:00)" in row[18]
+
+
+def test_a_camera_time_without_offset_does_not_move_when_the_account_zone_changes(owner) -> None:
+    camera_photo(owner, "2024-05-01T06:15:00", None)
+    before = records(owner)[0][9]
+    observers.observer_set_time_zone(user=owner, time_zone="America/Los_Angeles")
+    assert before == records(owner)[0][9] == "06:15"
+
+
+def test_state_and_country_come_from_the_coordinates(owner) -> None:
+    camera_photo(owner, "2024-05-01T06:15:00", None, latitude=37.77, longitude=-122.42)
+    row = records(owner)[0]
+    assert row[10:12] == ["CA", "US"]

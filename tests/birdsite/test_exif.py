@@ -57,6 +57,19 @@ def test_a_date_without_an_offset_is_read_in_the_sites_time_zone() -> None:
     assert meta.taken_at == dt.datetime(2024, 5, 17, 6, 42, 10, tzinfo=zone)
 
 
+def test_the_camera_clock_and_its_offset_are_kept_as_they_read() -> None:
+    meta = read_metadata(jpeg_with_exif(offset="-08:00"), default_tz=dt.UTC)
+    assert (meta.taken_clock, meta.taken_offset) == (dt.datetime(2024, 5, 17, 6, 42, 10), -480)
+    plain = read_metadata(jpeg_with_exif(offset=None), default_tz=dt.UTC)
+    assert (plain.taken_clock, plain.taken_offset) == (dt.datetime(2024, 5, 17, 6, 42, 10), None)
+
+
+@pytest.mark.django_db
+def test_an_upload_stores_the_camera_clock_beside_the_instant(owner) -> None:
+    photo = services.photo_create(owner=owner, data=jpeg_with_exif(offset="-08:00"), filename="bird.jpg")
+    assert (photo.taken_clock, photo.taken_offset) == ("2024-05-17T06:42:10", -480)
+
+
 def test_gps_given_as_numerator_denominator_pairs_is_read() -> None:
     from birdsite.photos.exif import _position
 

@@ -90,7 +90,10 @@ def test_the_ebird_export_follows_the_record_format(owner, history) -> None:
     assert exports.EBIRD_COLUMNS[8:10] == ["Date", "Start Time"]
     first, second, third = rows  # no header row: eBird reads every line as a record
     assert first[:4] == ["American Goldfinch", "Spinus", "tristis", "1"]
-    assert first[5:10] == ["Home", "51.500000", "-0.120000", "05/01/2024", "08:30"]
+    # 08:30 UTC in London in May: 09:30 there, where the bird was seen (the owner's zone is UTC).
+    assert first[5:10] == ["Home", "51.500000", "-0.120000", "05/01/2024", "09:30"]
+    assert first[10:12] == ["ENG", "GB"] and third[10:12] == ["NY", "US"]  # from the coordinates, offline
+    assert second[10:12] == ["", ""]  # no place known: eBird asks
     assert first[12:16] == ["Incidental", "1", "", "N"]
     assert "confidence 91%" in first[4] and "confirmed by observer" in first[4]
     assert second[5] == "Unknown location" and second[8] == "05/03/2024"

@@ -128,6 +128,28 @@ def test_with_no_bird_anywhere_the_best_bird_score_answers_and_says_no_bird():
     assert answer is weak and not answer.passes
 
 
+def test_a_second_bird_that_is_only_faintly_a_bird_is_no_second_bird():
+    # The phantom on the rail: it passes the region gate, but neither its bird score nor its species is sure.
+    whole = look(WHOLE, 0.3, 0.9)
+    sparrow, rail = look((0.1, 0.1, 0.3, 0.3), 0.9, 0.95), look((0.6, 0.6, 0.3, 0.3), 0.61, 0.45)
+    assert choose(whole, [sparrow, rail]) == [sparrow]
+
+
+def test_a_second_bird_is_kept_when_it_is_plainly_a_bird_or_a_surely_named_one():
+    whole = look(WHOLE, 0.3, 0.9)
+    first = look((0.1, 0.1, 0.3, 0.3), 0.9, 0.95)
+    plain = look((0.6, 0.6, 0.3, 0.3), 0.3, 0.85)
+    named = look((0.6, 0.1, 0.3, 0.3), 0.8, 0.55)
+    assert choose(whole, [first, plain]) == [first, plain]
+    assert choose(whole, [first, named]) == [first, named]
+
+
+def test_a_faint_first_bird_still_answers_alone():
+    whole = look(WHOLE, 0.3, 0.9)
+    faint = look((0.1, 0.1, 0.3, 0.3), 0.9, 0.3)
+    assert choose(whole, [faint]) == [faint]
+
+
 def test_at_most_max_birds_answers():
     whole = look(WHOLE, 0.1, 0.9)
     regions = [look((i / 10, 0.0, 0.05, 0.05), 0.9, 0.9) for i in range(8)]

@@ -1,0 +1,94 @@
+"""A sighting as a birder records it: the local time where the bird was seen, and that place's state and
+country. All offline, from the packages' own data: timezonefinder (time zones of the world's land and
+seas), reverse_geocode (GeoNames' places of 1,000 people or more) and pycountry (ISO 3166-2 codes).
+
+The local time comes from the best witness there is, said with the answer: the camera's own clock (with
+the offset it stored, if any), else the place's zone from the coordinates, else the account's zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    at: dt.datetime  # naive: the wall-clock time where the bird was seen
+    source: str  # how it is known, in words: "camera clock (UTC−08:00)", "Europe/Berlin, from the place"
+
+
+@dataclass(frozen=True)
+class Region:
+    state: str  # eBird's State/Province: the ISO 3166-2 subdivision code after the country ("CA", "BE")
+    country: str  # ISO 3166-1 alpha-2 ("US", "DE")
+
+
+def offset_text(minutes: int) -> str:
+    sign = "+" if minutes >= 0 else "−"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def observation_time(
+    sighting: Any, latitude: float | None, longitude: float | None, account_zone
+) -> LocalTime:
+    """When ``sighting`` happened, in the local time of its place (see the module's order of witnesses)."""
+    photo = sighting.photo
+    unedited = photo.taken_at is not None and sighting.observed_at == photo.taken_at
+    if unedited and photo.taken_clock:
+        clock = dt.datetime.fromisoformat(photo.taken_clock)
+        if photo.taken_offset is not None:
+            return LocalTime(clock, f"camera clock ({offset_text(photo.taken_offset)})")
+        return LocalTime(clock, "camera clock")
+    if latitude is not None and longitude is not None and (zone := zone_at(latitude, longitude)):
+        local = timezone.localtime(sighting.observed_at, ZoneInfo(zone))
+        return LocalTime(local.replace(tzinfo=None), f"{zone}, from the place")
+    local = timezone.localtime(sighting.observed_at, account_zone)
+    return LocalTime(local.replace(tzinfo=None), f"{account_zone}, the account's zone (no place known)")
+
+
+@functools.cache
+def _finder() -> Any:
+    from timezonefinder import TimezoneFinder
+
+    return TimezoneFinder()
+
+
+def zone_at(latitude: float, longitude: float) -> str | None:
+    """The IANA time zone at a point (sea areas included), or None."""
+    try:
+        return _finder().timezone_at(lng=longitude, lat=latitude)
+    except ValueError:  # out of range
+        return None
+
+
+def _folded(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+@functools.lru_cache(maxsize=4096)
+def region_at(latitude: float, longitude: float) -> Region:
+    """The state/province and country of the nearest known place ("" where none is known)."""
+    import pycountry
+    import reverse_geocode
+
+    try:
+        place = reverse_geocode.get((latitude, longitude))
+    except ValueError:
+        return Region("", "")
+    country, state = place.get("country_code", ""), place.get("state", "")
+    wanted = _folded(state)
+    tops = [s for s in (pycountry.subdivisions.get(country_code=country) or ()) if s.parent_code is None]
+    # GeoNames' English names and ISO's own differ at times ("Land Berlin" / "Berlin"): equal first, then
+    # one inside the other; a name neither way ("Bavaria" / "Bayern") leaves the state to eBird to ask.
+    for same in (str.__eq__, lambda a, b: a in b or b in a):
+        found = [s for s in tops if wanted and same(_folded(s.name), wanted)]
+        if len(found) == 1:
+            return Region(found[0].code.split("-", 1)[1], country)
+    return Region("", country)
