@@ -23,6 +23,8 @@ class ModelVersion(models.Model):
     )  # the model that was active when this one was trained (its held-out numbers are compared)
     species_count = models.PositiveIntegerField(default=0)
     metrics = models.JSONField(default=dict, blank=True)  # classifier metrics.json
+    # A running retraining's last step: {"stage", "done", "total", "at"} (classifier/training/progress.py).
+    progress = models.JSONField(default=dict, blank=True)
     # Where it came from: datasets, corrections used (decision ids), options, base version.
     provenance = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)

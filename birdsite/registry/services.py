@@ -11,6 +11,7 @@ import json
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -133,13 +134,32 @@ def _train(**kwargs: Any) -> dict[str, Any]:
     return train_with_corrections(**kwargs)
 
 
+PROGRESS_EVERY = 2.0  # seconds between two writes of a retraining's progress to its row
+
+
+def progress_writer(version_id: int) -> Callable[[str, int, int], None]:
+    """A training progress listener that keeps the row's ``progress`` current (at most every
+    ``PROGRESS_EVERY`` seconds, and at the end of each stage), for the registry page to show."""
+    last = {"at": 0.0, "stage": ""}
+
+    def write(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage == last["stage"] and done < total and now - last["at"] < PROGRESS_EVERY:
+            return
+        last.update(at=now, stage=stage)
+        progress = {"stage": stage, "done": done, "total": total, "at": timezone.now().isoformat()}
+        ModelVersion.objects.filter(pk=version_id, status=Status.TRAINING).update(progress=progress)
+
+    return write
+
+
 def retraining_run(*, version_id: int, train: Callable[..., dict[str, Any]] = _train) -> ModelVersion | None:
     """Train the QUEUED row ``version_id`` on its datasets plus reviewed corrections; None if not ours."""
     from birdsite.photos.models import Photo
     from birdsite.photos.storage import local_file
     from birdsite.review.selectors import training_corrections
     from classifier.catalog import Catalog
-    from classifier.training import Correction, TrainOptions
+    from classifier.training import Correction, TrainOptions, listening
 
     claimed = ModelVersion.objects.filter(pk=version_id, status=Status.QUEUED).update(
         status=Status.TRAINING, started_at=timezone.now()
@@ -156,7 +176,10 @@ def retraining_run(*, version_id: int, train: Callable[..., dict[str, Any]] = _t
         corrections = training_corrections()
         options = TrainOptions(**_recipe(row))
         storage = Photo._meta.get_field("image").storage
-        with tempfile.TemporaryDirectory(prefix="birdsite-corrections-") as scratch:
+        with (
+            tempfile.TemporaryDirectory(prefix="birdsite-corrections-") as scratch,
+            listening(progress_writer(row.pk)),
+        ):
             metrics = train(
                 data_dirs=datasets,
                 out_dir=out_dir,

@@ -30,6 +30,7 @@ def version_list(request: HttpRequest) -> HttpResponse:
         "rollback_target": selectors.rollback_target(),
         "last_retraining": selectors.last_retraining(),
         "new_species": selectors.new_species_counts(),
+        "running": selectors.retraining_in_progress(),  # the page refreshes itself while one runs
     }
     return render(request, "registry/list.html", context)
 

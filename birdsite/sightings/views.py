@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from birdsite.photos.models import ClassificationJob
 from birdsite.photos.payloads import job_payload
 from birdsite.photos.selectors import current_predictions, jobs_for
-from birdsite.sightings import catalog, observers, reviews, selectors, services
+from birdsite.sightings import catalog, local, observers, reviews, selectors, services
 from birdsite.sightings.forms import SightingEditForm, SightingFilterForm, SightingPlaceForm
 
 
@@ -220,6 +220,16 @@ def species_detail(request: HttpRequest, key: str) -> HttpResponse:
         "fallback_name": first.common_name if first else key,
     }
     return render(request, "sightings/species.html", context)
+
+
+@login_required
+@require_GET
+def place_search(request: HttpRequest) -> JsonResponse:
+    """Towns by name (offline), for the place of a photo without GPS."""
+    found = local.place_search(request.GET.get("q", "")[:100])
+    return JsonResponse(
+        {"results": [{"name": p.name, "latitude": p.latitude, "longitude": p.longitude} for p in found]}
+    )
 
 
 @login_required

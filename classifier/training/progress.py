@@ -7,13 +7,40 @@ one INFO line instead.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tqdm import tqdm
 
 log = logging.getLogger("classifier.training")
+# Who else wants to know (the registry shows a running retraining's stage): ``(stage, done, total)``.
+Listener = Callable[[str, int, int], None]
+_listeners: list[Listener] = []
+_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def listening(listener: Listener) -> Iterator[None]:
+    """Call ``listener(stage, done, total)`` at every step of the training run inside the block."""
+    with _lock:
+        _listeners.append(listener)
+    try:
+        yield
+    finally:
+        with _lock:
+            _listeners.remove(listener)
+
+
+def report(stage: str, done: int, total: int) -> None:
+    for listener in list(_listeners):
+        try:
+            listener(stage, done, total)
+        except Exception:  # noqa: BLE001 - whoever listens must never stop the training
+            log.exception("progress listener failed")
 
 
 def on_terminal() -> bool:
@@ -29,6 +56,7 @@ class Bar:
 
     def update(self, n: int) -> None:
         self.done += n
+        report(self.desc, self.done, self.total)
         if self._bar is not None:
             self._bar.update(n)
         elif self.total and self.done / self.total >= self._next:
@@ -50,14 +78,18 @@ def keras_verbose() -> int:
 
 
 def epoch_logger(stage: str) -> list[Any]:
-    """Callbacks for ``model.fit``: an INFO line per epoch (loss, accuracy, learning rate) off a terminal."""
-    if on_terminal():
-        return []
+    """Callbacks for ``model.fit``: each epoch reported to the listeners, and an INFO line per epoch (loss,
+    accuracy, learning rate) off a terminal."""
     import keras
+
+    quiet = on_terminal()
 
     class EpochLog(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            values = ", ".join(f"{k} {float(v):.4g}" for k, v in sorted((logs or {}).items()))
-            log.info("%s epoch %d/%s: %s", stage, epoch + 1, self.params.get("epochs", "?"), values)
+            epochs = self.params.get("epochs") or 0
+            report(f"{stage} epochs", epoch + 1, int(epochs))
+            if not quiet:
+                values = ", ".join(f"{k} {float(v):.4g}" for k, v in sorted((logs or {}).items()))
+                log.info("%s epoch %d/%s: %s", stage, epoch + 1, epochs or "?", values)
 
     return [EpochLog()]

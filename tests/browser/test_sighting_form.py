@@ -58,3 +58,35 @@ def test_an_invalid_place_keeps_every_other_field_typed(browser, live_site, owne
     assert browser.find_element(By.NAME, "latitude").get_attribute("value") == "52.5"
     sighting.refresh_from_db()
     assert (sighting.notes, sighting.latitude) == ("", None)  # nothing half-saved
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_photo_without_gps_gets_its_place_from_a_town_picked_by_name(
+    browser, live_site, owner, size
+) -> None:
+    from tests.browser.checks import SIZES
+
+    browser.set_window_size(*SIZES[size])
+    sighting = Sighting.objects.get(job=job_with(owner, top_confidence=0.9))
+    log_in(browser, live_site, owner.username)
+    browser.get(f"{live_site}/sightings/{sighting.pk}/")
+    search = browser.find_element(By.CSS_SELECTOR, "[data-place-search]")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", search)
+    search.send_keys("Berl")
+    first = WebDriverWait(browser, 10).until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-place-results] li button"))
+    )
+    assert first.text == "Berlin, Germany"
+    screenshot(browser, f"place-search-{size}")
+    first.click()
+    fields = [
+        browser.find_element(By.NAME, n).get_attribute("value")
+        for n in ("location_name", "latitude", "longitude")
+    ]
+    assert fields[0] == "Berlin, Germany" and fields[1].startswith("52.5") and fields[2].startswith("13.")
+    browser.find_element(By.CSS_SELECTOR, "[data-sighting-form] button[type=submit]").click()
+    WebDriverWait(browser, 30).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".messages"), "Saved")
+    )
+    sighting.refresh_from_db()
+    assert sighting.location_name == "Berlin, Germany" and round(sighting.latitude) == 53

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from birdsite import served
 from birdsite.registry import services
@@ -217,3 +218,38 @@ def test_retraining_reads_reviewed_photos_kept_in_a_bucket_from_a_scratch_copy(
     assert row.status == Status.CANDIDATE, row.error
     assert seen["bytes"] == photo_bytes and seen["path"] != Path(job.photo.image.path)
     assert not seen["path"].exists()  # the scratch copy goes with the run
+
+
+def test_a_running_retraining_shows_its_step_on_the_registry_page(
+    shipped, staff, staff_client, tmp_path
+) -> None:
+    from classifier.training import progress
+
+    seen_on_page: list[str] = []
+
+    def fake_train(**kwargs):
+        with progress.Bar(400, "features cub100") as bar:  # what the real training reports
+            bar.update(100)
+            seen_on_page.append(staff_client.get(reverse("registry:list")).content.decode())
+        out = model_dir(kwargs["out_dir"].parent, kwargs["out_dir"].name, top1=0.9)
+        return json.loads((out / "metrics.json").read_text())
+
+    row = services.retraining_start(user=staff, datasets=[tmp_path], enqueue=False)
+    queued = staff_client.get(reverse("registry:list")).content.decode()
+    assert "Waiting for the retrain worker." in queued and 'http-equiv="refresh"' in queued
+    services.retraining_run(version_id=row.pk, train=fake_train)
+    (page,) = seen_on_page
+    assert 'max="400" value="100"' in page and "features cub100: 100 of 400" in page
+    done = staff_client.get(reverse("registry:list")).content.decode()
+    assert "data-retrain-progress" not in done and 'http-equiv="refresh"' not in done
+
+
+def test_a_progress_listener_that_fails_never_stops_the_training() -> None:
+    from classifier.training import progress
+
+    def broken(stage: str, done: int, total: int) -> None:
+        raise RuntimeError("database gone")
+
+    with progress.listening(broken), progress.Bar(10, "features") as bar:
+        bar.update(10)
+    assert bar.done == 10
