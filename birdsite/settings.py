@@ -168,6 +168,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "birdsite" / "static"]
 WHITENOISE_USE_FINDERS = True  # serve straight from the source tree; collectstatic is optional
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 # Photos on disk or in S3 (MEDIA_STORAGE_URL, birdsite/media_storage.py); views check the owner, stream them.
 STORAGES = storages_from_env()
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))

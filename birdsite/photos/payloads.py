@@ -140,5 +140,7 @@ def job_payload(job: ClassificationJob) -> dict[str, Any]:
         if job.status == ClassificationJob.Status.SUCCEEDED and not sighting_id
         else None,
         "region": job.region,
+        # When the photo was taken, as the camera's clock read (the local time where the bird was seen).
+        "taken": job.photo.taken_clock or None,
         "region_url": reverse("photos:job-region", args=[job.pk]),
     }

@@ -136,3 +136,16 @@ def test_the_owner_corrects_the_date_and_place_and_nobody_else_can(owner_client,
     client.force_login(stranger)
     assert client.post(f"/sightings/{sighting.pk}/place/", data).status_code == 404
     assert client.get(f"/photos/{sighting.photo_id}/image").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_result_says_when_the_photo_was_taken_by_the_cameras_clock(owner, owner_client) -> None:
+    from django.urls import reverse
+
+    from tests.helpers import finished_job
+
+    job = finished_job(owner, data=jpeg_with_exif(offset="-08:00"))
+    page = owner_client.get(reverse("photos:job-status", args=[job.pk])).json()
+    assert page["taken"] == "2024-05-17T06:42:10"
+    plain = finished_job(owner, data=jpeg_with_exif(taken=None))
+    assert owner_client.get(reverse("photos:job-status", args=[plain.pk])).json()["taken"] is None

@@ -159,7 +159,16 @@
                   text: answer && answer.kind === "unknown" ? "Name it from every species →" : "Confirm or rename →" }),
       ]));
     }
-    root.appendChild(el("p", { className: "muted small", text: "Model " + (job.model_version || "?") }));
+    root.appendChild(el("p", { className: "muted small", "data-taken": "",
+      text: (job.taken ? "Taken " + takenText(job.taken) + " · " : "") + "Model " + (job.model_version || "?") }));
+  }
+
+  /* The camera's clock as it read, in the reader's own words for a date: no zone moves it. */
+  function takenText(clock) {
+    var p = clock.split(/[-T:]/).map(Number);
+    var when = new Date(p[0], p[1] - 1, p[2], p[3], p[4]);
+    return when.toLocaleDateString(undefined, { day: "numeric", month: "long", year: "numeric" }) + ", " +
+      clock.slice(11, 16);
   }
 
   function finished(job) { return job.status === "succeeded" || job.status === "failed"; }
