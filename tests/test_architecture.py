@@ -142,6 +142,7 @@ CLASSIFIER_SURFACE = {
 # The classifier's subpackages, each importing only those below it: serving a photo needs nothing that
 # trains or measures, the catalog needs nothing at all.
 CLASSIFIER_LAYERS = (
+    "classifier.cli",  # the command line's glue
     "classifier.research",  # runs that train to measure (cross-validation, leave-species-out)
     "classifier.training",
     "classifier.evaluation",
