@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.views import defaults
 
-from birdsite.errors import Refused, http_status
+from birdsite.errors import Refused, http_status, refusal_body
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
@@ -52,9 +52,12 @@ def refusal_response(request: HttpRequest, refusal: Refused, status: int | None 
     status = status or http_status(refusal.code)
     wants_json = "application/json" in request.headers.get("Accept", "") or _is_json(request)
     if _is_api(request) or wants_json:
-        body = {"code": refusal.code, "message": refusal.message}
-        if refusal.details is not None:
-            body["details"] = refusal.details
+        body = refusal_body(
+            refusal.code,
+            refusal.message,
+            details=refusal.details,
+            retry_after=getattr(refusal, "retry_after", None),
+        )
         response: HttpResponse = JsonResponse(body, status=status)
     else:
         response = HttpResponse(refusal.message, status=status, content_type="text/plain; charset=utf-8")

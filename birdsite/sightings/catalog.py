@@ -69,6 +69,7 @@ def _likely_keys(user: Any | None) -> set[str]:
             Sighting.objects.filter(owner_id=user.pk)
             .exclude(species_key="")
             .values_list("species_key", flat=True)
+            .distinct()
         )
     return keys
 

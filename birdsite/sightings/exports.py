@@ -26,8 +26,9 @@ from birdsite.sightings.observers import observer_zone, place_named, place_near,
 CSV_COLUMNS = [
     "id", "date", "time", "common_name", "scientific_name", "species_key", "confirmed", "confidence",
     "model_version", "location_name", "latitude", "longitude", "camera", "file_name", "notes", "count",
-    "time_zone",
+    "local_time_from",
 ]  # fmt: skip
+# "local_time_from" says how the local date and time were known (birdsite/sightings/local.py), in words.
 # https://support.ebird.org/ "eBird Record Format (Specifications)", columns A–S, in this order.
 EBIRD_COLUMNS = [
     "Common Name", "Genus", "Species", "Number", "Species Comments", "Location Name", "Latitude",
@@ -62,14 +63,20 @@ def _sightings(
     qs = Sighting.objects.filter(owner_id=user.pk).exclude(species_key="").select_related("photo", "job")
     if not include_unconfirmed:
         qs = qs.filter(confirmed=True)
-    # The dates are the owner's (the rows are dated in their time zone), not the site's.
+    # Rows are dated in the local time of their place, which may be a day off the owner's zone: a day of
+    # margin here, the exact range on each row's local date (``_in_range``).
     zone = observer_zone(user)
     if date_from:
-        qs = qs.filter(observed_at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=zone))
+        start = dt.datetime.combine(date_from - dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        qs = qs.filter(observed_at__gte=start)
     if date_to:
-        next_day = date_to + dt.timedelta(days=1)
-        qs = qs.filter(observed_at__lt=dt.datetime.combine(next_day, dt.time.min, tzinfo=zone))
+        end = dt.datetime.combine(date_to + dt.timedelta(days=2), dt.time.min, tzinfo=zone)
+        qs = qs.filter(observed_at__lt=end)
     return qs.order_by("observed_at", "id")
+
+
+def _in_range(day: dt.date, date_from: dt.date | None, date_to: dt.date | None) -> bool:
+    return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
 
 
 def _confidences(sightings: list[Sighting]) -> dict[int, float]:
@@ -105,6 +112,8 @@ def sightings_csv(
             name, lat, lng = _where(s, places)
             when = observation_time(s, lat, lng, zone)
             local = when.at
+            if not _in_range(local.date(), date_from, date_to):
+                continue
             yield [
                 s.pk, local.date().isoformat(), local.strftime("%H:%M"), s.common_name, s.scientific_name,
                 s.species_key, "yes" if s.confirmed else "no", f"{conf:.3f}" if conf is not None else "",
@@ -174,6 +183,8 @@ def sightings_ebird_csv(
     for s in sightings:
         name, lat, lng = _where(s, places)
         when = observation_time(s, lat, lng, zone)
+        if not _in_range(when.at.date(), date_from, date_to):
+            continue
         key = (when.at.date(), name or "Unknown location", _coordinate(lat), _coordinate(lng))
         checklists.setdefault(key, {}).setdefault(s.species_key, []).append(s)
         starts[key] = min(starts.get(key, when.at), when.at)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,10 @@ def observation_time(
 ) -> LocalTime:
     """When ``sighting`` happened, in the local time of its place (see the module's order of witnesses)."""
     photo = sighting.photo
-    unedited = photo.taken_at is not None and sighting.observed_at == photo.taken_at
+    # Saving the sighting's form keeps its time to the minute: within one, it is still the camera's.
+    unedited = (
+        photo.taken_at is not None and abs((sighting.observed_at - photo.taken_at).total_seconds()) < 60
+    )
     if unedited and photo.taken_clock:
         clock = dt.datetime.fromisoformat(photo.taken_clock)
         if photo.taken_offset is not None:
@@ -73,6 +77,17 @@ def _folded(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
+NEAREST_PLACE_KM = 50  # beyond this from the nearest known town, no state or country is said
+
+
+def _km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine, Earth radius 6371 km)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371 * math.asin(math.sqrt(a))
+
+
 @functools.lru_cache(maxsize=4096)
 def region_at(latitude: float, longitude: float) -> Region:
     """The state/province and country of the nearest known place ("" where none is known)."""
@@ -83,6 +98,8 @@ def region_at(latitude: float, longitude: float) -> Region:
         place = reverse_geocode.get((latitude, longitude))
     except ValueError:
         return Region("", "")
+    if _km(latitude, longitude, place["latitude"], place["longitude"]) > NEAREST_PLACE_KM:
+        return Region("", "")  # at sea, or far from any town: a guess would be a wrong state or country
     country, state = place.get("country_code", ""), place.get("state", "")
     wanted = _folded(state)
     tops = [s for s in (pycountry.subdivisions.get(country_code=country) or ()) if s.parent_code is None]

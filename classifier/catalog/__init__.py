@@ -26,6 +26,7 @@ from classifier.catalog.taxonomy import (
 )
 
 DEFAULT_PATH = Path(__file__).parent / "catalog.json"
+BANDING_CODE = 2.5  # a banding code's match: after a name's (word) prefix, before a mere substring
 SPLIT_DIRS = {"train", "training", "valid", "val", "validation", "test"}
 
 
@@ -94,13 +95,16 @@ class Catalog:
         self._search_forms = [
             (form, form.replace(" ", ""), s.key, common)
             for s in self._by_key.values()
-            for names, common in (
-                ((s.common_name,), True),
-                ((s.scientific_name, s.ebird_code or "", banding_code(s.common_name)), False),
-            )
+            for names, common in (((s.common_name,), True), ((s.scientific_name, s.ebird_code or ""), False))
             for form in set().union(*map(search_keys, names)) - {""}
         ]
         self._tails: list[tuple[str, int]] | None = None
+        # Banding codes (amro): ranked after the names that start with the query, since "crow" and "swan"
+        # are words of names before they are the codes of Crested Owl and Spot-winged Antshrike.
+        self._banding: dict[str, list[str]] = defaultdict(list)
+        for s in self._by_key.values():
+            if code := banding_code(s.common_name):
+                self._banding[code].append(s.key)
 
     def __getitem__(self, key: str) -> Species:
         return self._by_key[key]
@@ -181,9 +185,20 @@ class Catalog:
                 at += 1
         if len(best) < limit:
             self._scan(queries, best)
+        self._add_banding(queries, best)
+        return self._ordered(best, prefer, limit)
+
+    def _add_banding(self, queries: list[tuple[str, str]], best: dict[str, tuple[float, bool]]) -> None:
+        for q, _ in queries:
+            for key in self._banding.get(q, ()):
+                best[key] = min(best.get(key, (5, True)), (BANDING_CODE, True))
+
+    def _ordered(
+        self, best: dict[str, tuple[float, bool]], prefer: Collection[str], limit: int
+    ) -> list[Species]:
         preferred = set(prefer)
 
-        def order(item: tuple[str, tuple[int, bool]]) -> tuple:
+        def order(item: tuple[str, tuple[float, bool]]) -> tuple:
             key, (score, not_common) = item
             tier = 0 if score == 0 else 1 if score <= 2 else 2  # exact, a prefix of a word, a substring
             return (tier, key not in preferred, score, not_common, self._by_key[key].common_name, key)

@@ -68,7 +68,9 @@ def create_checked(
     threads: int | None = None,
 ) -> engines.Engine:
     """``create``, then the model's self-check (``classifier/serving/selfcheck.py``) on the engine it gave. A
-    failing engine's converted files are made again once; failing again raises ``ModelDamaged``."""
+    failing float engine's converted files are made again once; failing again raises ``ModelDamaged``.
+    A failing int8 file (built beforehand, never here) is left as it is: ``auto`` serves float LiteRT
+    instead, an explicit ``int8`` raises ``ModelDamaged`` naming the command that builds it again."""
 
     def build() -> engines.Engine:
         return create(config, requested, precision=precision, threads=threads)
@@ -77,6 +79,16 @@ def create_checked(
     expected = selfcheck.Fingerprint.read(config.path)
     found = selfcheck.failures(config, engine, expected)
     if not found:
+        return engine
+    if engine.name == "int8":
+        if engines.engine_name(requested) == "int8":
+            raise integrity.ModelDamaged(
+                f"the int8 conversion of {config.version} fails its self-check ({found}): build it again "
+                f"with `{int8.build_command(config)}`"
+            )
+        log.error("int8 fails the self-check of %s (%s): serving float LiteRT", config.version, found)
+        engine = create(config, "litert", precision=precision, threads=threads)
+        selfcheck.verify(config, engine)
         return engine
     log.error(
         "engine %s fails the self-check of %s (%s): converting again", engine.name, config.version, found
@@ -89,8 +101,9 @@ def create_checked(
 
 
 def converted_files(config: ModelConfig) -> list[Path]:
-    """Every cached conversion of ``config`` (float, float16, dynamic-int8, int8) and their reports."""
+    """Every cached float conversion of ``config`` (float, float16, dynamic-int8) and their reports: what
+    serving may convert again (the int8 file is built by a command, not here)."""
     from classifier.serving.config import PRECISIONS
 
-    flatbuffers = [engines.cached_model_file(config, p) for p in (*PRECISIONS, int8.RECIPE)]
+    flatbuffers = [engines.cached_model_file(config, p) for p in PRECISIONS]
     return [f for flatbuffer in flatbuffers for f in (flatbuffer, flatbuffer.with_suffix(".json"))]

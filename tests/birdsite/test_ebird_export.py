@@ -215,3 +215,17 @@ def test_state_and_country_come_from_the_coordinates(owner) -> None:
     camera_photo(owner, "2024-05-01T06:15:00", None, latitude=37.77, longitude=-122.42)
     row = records(owner)[0]
     assert row[10:12] == ["CA", "US"]
+
+
+def test_far_from_any_town_no_state_or_country_is_guessed(owner) -> None:
+    camera_photo(owner, "2024-05-01T06:15:00", None, latitude=-40.0, longitude=-30.0)  # the South Atlantic
+    assert records(owner)[0][10:12] == ["", ""]
+
+
+def test_the_date_range_is_the_local_date_of_each_row(owner) -> None:
+    # 23:30 in Los Angeles on 1 May is 2 May in Berlin (the owner's zone): the row is the 1st, where it was.
+    observers.observer_set_time_zone(user=owner, time_zone="Europe/Berlin")
+    camera_photo(owner, "2024-05-01T23:30:00", -7 * 60, latitude=34.05, longitude=-118.24)
+    may_first = records(owner, date_from=dt.date(2024, 5, 1), date_to=dt.date(2024, 5, 1))
+    assert [r[8] for r in may_first] == ["05/01/2024"]
+    assert records(owner, date_from=dt.date(2024, 5, 2), date_to=dt.date(2024, 5, 2)) == []

@@ -50,3 +50,10 @@ def test_a_species_on_my_own_list_comes_before_others_the_model_does_not_know(ow
 def test_the_page_search_answers_in_that_order(owner_client) -> None:
     results = owner_client.get(reverse("sightings:species-search"), {"q": "robin"}).json()["results"]
     assert {"American Robin", "European Robin"} <= {r["common_name"] for r in results[:5]}
+
+
+@pytest.mark.parametrize(("query", "first_word"), [("crow", "Crow"), ("swan", "Swan")])
+def test_a_word_of_a_name_comes_before_a_banding_code_that_spells_it(query, first_word) -> None:
+    # CROW is Crested Owl's banding code and SWAN Spot-winged Antshrike's: a birder typing "crow" means crows.
+    first = names(catalog.species_search(query, limit=5))[0]
+    assert any(word.startswith(first_word) for word in first.split()), first

@@ -33,3 +33,19 @@
     });
   });
 })();
+
+/* A page that follows something running (a retraining) reloads itself every few seconds, but never while
+   someone is typing into it: a half-written reason is not thrown away. */
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var marker = document.querySelector("[data-refresh-every]");
+  if (!marker) return;
+  var seconds = Number(marker.dataset.refreshEvery) || 10;
+  function typing() {
+    var active = document.activeElement;
+    if (active && active.matches("input, textarea, select")) return true;
+    return Array.prototype.some.call(document.querySelectorAll("form textarea, form input[type=text]"),
+      function (field) { return field.value.trim() !== ""; });
+  }
+  setInterval(function () { if (!typing()) window.location.reload(); }, seconds * 1000);
+});

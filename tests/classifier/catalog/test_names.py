@@ -53,5 +53,6 @@ def test_the_word_start_index_gives_the_same_answer_as_scanning_every_name(catal
         queries = [(q, q.replace(" ", "")) for q in search_keys(query) - {""}]
         scanned: dict = {}
         catalog._scan(queries, scanned)
-        expected = sorted(scanned.items(), key=lambda kv: (kv[1], catalog[kv[0]].common_name, kv[0]))
-        assert [s.key for s in catalog.search(query, limit=limit)] == [k for k, _ in expected[:limit]], query
+        catalog._add_banding(queries, scanned)
+        expected = catalog._ordered(scanned, (), limit)
+        assert catalog.search(query, limit=limit) == expected, query

@@ -254,3 +254,36 @@ def test_missing_dataset_folders_are_named(tmp_path):
     data = {"dirs": ["cub100"], "split_seed": 1, "valid_fraction": 0.15, "test_fraction": 0.15}
     with pytest.raises(quantize.NoPhotos, match=str(tmp_path / "absent" / "cub100")):
         quantize.model_photos(model_dir(tmp_path, data), tmp_path / "absent", "test")
+
+
+# --- a built int8 file that fails the self-check at load ---------------------------------------------
+
+
+@pytest.fixture
+def int8_fails_selfcheck(monkeypatch):
+    """``create`` gives int8 unless asked for float; the self-check fails int8 only."""
+    from classifier.serving import selfcheck
+
+    unsealed: list[Path] = []
+
+    def fake_create(config, requested=None, **kwargs):
+        return FakeLiteRT(Path("/f.tflite"), name="litert" if requested == "litert" else "int8")
+
+    monkeypatch.setattr(engine_choice, "create", fake_create)
+    monkeypatch.setattr(selfcheck.Fingerprint, "read", staticmethod(lambda path: None))
+    monkeypatch.setattr(selfcheck, "failures", lambda c, e, x: ["top-1 differs"] if e.name == "int8" else [])
+    monkeypatch.setattr(selfcheck, "verify", lambda c, e: None)
+    monkeypatch.setattr(integrity, "seal_path", lambda path: unsealed.append(path) or Path("/nowhere"))
+    return unsealed
+
+
+def test_auto_serves_float_when_the_built_int8_fails_its_self_check_and_keeps_the_file(int8_fails_selfcheck):
+    served = engine_choice.create_checked(unbuilt_config(), "auto")
+    assert (
+        served.name == "litert" and int8_fails_selfcheck == []
+    )  # nothing unsealed: it cannot be rebuilt here
+
+
+def test_asking_for_an_int8_that_fails_its_self_check_says_how_to_build_it_again(int8_fails_selfcheck):
+    with pytest.raises(integrity.ModelDamaged, match="python -m classifier build-int8 /models/v1"):
+        engine_choice.create_checked(unbuilt_config(), "int8")
