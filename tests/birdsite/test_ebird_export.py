@@ -229,3 +229,12 @@ def test_the_date_range_is_the_local_date_of_each_row(owner) -> None:
     may_first = records(owner, date_from=dt.date(2024, 5, 1), date_to=dt.date(2024, 5, 1))
     assert [r[8] for r in may_first] == ["05/01/2024"]
     assert records(owner, date_from=dt.date(2024, 5, 2), date_to=dt.date(2024, 5, 2)) == []
+
+
+def test_saving_the_sighting_to_the_minute_keeps_the_cameras_clock(owner) -> None:
+    observers.observer_set_time_zone(user=owner, time_zone="Europe/Berlin")
+    s = camera_photo(owner, "2024-05-01T10:47:31", -8 * 60)
+    s.observed_at = s.observed_at.replace(second=0)  # what the form's datetime-local field posts back
+    s.save()
+    row = records(owner)[0]
+    assert row[9] == "10:47" and "camera clock" in row[18]
