@@ -80,9 +80,10 @@ def keras_verbose() -> int:
 def epoch_logger(stage: str) -> list[Any]:
     """Callbacks for ``model.fit``: each epoch reported to the listeners, and an INFO line per epoch (loss,
     accuracy, learning rate) off a terminal."""
-    import keras
-
     quiet = on_terminal()
+    if quiet and not _listeners:
+        return []  # Keras' own bar says it all
+    import keras
 
     class EpochLog(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
