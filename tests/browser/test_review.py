@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -32,7 +33,8 @@ def wait_past(browser, job_id: int) -> None:
         items = driver.find_elements(By.CSS_SELECTOR, "[data-review-item], [data-review-empty]")
         return bool(items) and items[0].get_attribute("data-job-id") != str(job_id)
 
-    WebDriverWait(browser, 30).until(moved_on)
+    # The queue swaps its item in place: an element found can go stale before its id is read.
+    WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException]).until(moved_on)
 
 
 def test_a_reviewer_reviews_three_predictions_with_the_keyboard(browser, live_site, owner, staff) -> None:
