@@ -14,6 +14,7 @@ alone on ready arrays: heat-map passes × one heat-map pass + named images × on
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
@@ -83,8 +84,9 @@ def instrument(clf, stages: Stages) -> None:
     clf._engine = Counted(clf._engine, stages)
 
 
-def pass_times(clf, repeat: int = 5) -> dict[str, float]:
-    """One heat-map pass at its input size and one named image in a batch of 32, on ready arrays."""
+def pass_times(clf, photo_size: tuple[int, int], repeat: int = 5) -> dict[str, float]:
+    """One heat-map pass at the input size a photo of ``photo_size`` gets, and one named image in a batch
+    of 32, on ready arrays."""
     rng = np.random.default_rng(7)
     batch = rng.integers(0, 255, (32, 224, 224, 3), dtype=np.uint8)
     clf._engine(batch)  # warm
@@ -92,7 +94,7 @@ def pass_times(clf, repeat: int = 5) -> dict[str, float]:
     for _ in range(repeat):
         clf._engine(batch)
     per_image = (time.perf_counter() - started) / (repeat * len(batch))
-    width, height = locate.input_size(4000, 3000)
+    width, height = locate.input_size(*photo_size)
     pixels = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
     clf.locator.net(pixels)
     started = time.perf_counter()
@@ -132,6 +134,13 @@ def profile(clf, stages: Stages, inputs: list[bytes], one_at_a_time: bool, passe
     }
 
 
+def _size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--photos", type=int, default=24)
@@ -141,7 +150,8 @@ def main() -> None:
     clf = classifier.load(args.model_dir)
     small = [p.read_bytes() for p in photos(args.photos)]
     large = [twelve_megapixel(p, seed) for seed, p in enumerate(photos(args.large))]
-    passes = pass_times(clf)
+    sizes = {"photo_224px": _size(small[0]), "photo_12mp": _size(large[0])}
+    passes = {label: pass_times(clf, size) for label, size in sizes.items()}
     stages = Stages()
     instrument(clf, stages)
     clf.predict(small[:2])  # warm every plan
@@ -150,12 +160,13 @@ def main() -> None:
         "model_version": clf.model_version,
         "engine": clf.engine_name,
         "tta": clf.tta,
-        "pass_times": {k: round(v, 3) for k, v in passes.items()},
     }
     for label, inputs in (("photo_224px", small), ("photo_12mp", large)):
         report[label] = {
-            "one_at_a_time": profile(clf, stages, inputs, True, passes),
-            "one_chunk": profile(clf, stages, inputs, False, passes),
+            "photo_size": sizes[label],
+            "pass_times": {k: round(v, 3) for k, v in passes[label].items()},
+            "one_at_a_time": profile(clf, stages, inputs, True, passes[label]),
+            "one_chunk": profile(clf, stages, inputs, False, passes[label]),
         }
     report["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(report, indent=2))
