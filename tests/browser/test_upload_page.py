@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_d
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_a_refused_upload_leaves_no_broken_photo_behind(browser, live_site, owner, tmp_path, size) -> None:
+def test_a_refused_upload_says_why_and_leaves_no_broken_photo_behind(
+    browser, live_site, owner, tmp_path, size
+) -> None:
     browser.set_window_size(*SIZES[size])
     fake = tmp_path / "bird.jpg"
     fake.write_text("definitely not a bird")
