@@ -9,8 +9,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from birdsite.registry.models import ModelEvent, ModelVersion
-from birdsite.review import selectors as review_selectors
 from birdsite.review.models import ReviewDecision
+from birdsite.sightings import catalog as sightings_catalog
 from birdsite.sightings.models import Sighting
 
 Status = ModelVersion.Status
@@ -159,7 +159,7 @@ def new_species_counts() -> list[NewSpecies]:
     """Per species outside the served model's classes, how many photos it has collected (issue 17:
     what the next retrain could learn), most photos first. Where a reviewer judged a photo's best bird,
     the newest decision says what it is, not the owner. Two queries."""
-    classes = review_selectors.model_classes()
+    classes = sightings_catalog.model_keys()
     if not classes:
         return []
     photos: dict[str, set[int]] = {}

@@ -18,19 +18,10 @@ log = logging.getLogger(__name__)
 Verdict = ReviewDecision.Verdict
 
 
-def model_classes() -> frozenset[str]:
-    """Catalog keys of the classes the served model knows; a species named outside them is a "new
-    species" (issue 17). Empty when no model is installed: then nothing is called new."""
-    try:
-        return frozenset(catalog.model_catalog().keys())
-    except (ImportError, OSError, ValueError, KeyError) as exc:
-        log.warning("model catalog unavailable: %s", exc)
-        return frozenset()
-
-
 def is_new_species(species_key: str, classes: frozenset[str] | None = None) -> bool:
-    """A named species (not "no bird") the served model has no class for."""
-    classes = model_classes() if classes is None else classes
+    """A named species (not "no bird") the served model has no class for (issue 17); with no model
+    installed, nothing is called new."""
+    classes = catalog.model_keys() if classes is None else classes
     return bool(species_key and classes and species_key not in classes)
 
 
@@ -99,7 +90,7 @@ def review_queue(*, reviewer: AbstractBaseUser, filters: QueueFilters | None = N
     if filters.no_bird:
         qs = qs.filter(is_bird=False)
     if filters.new_species:
-        classes = model_classes()
+        classes = catalog.model_keys()
         named = best_bird.exclude(species_key="").exclude(species_key__in=sorted(classes))
         qs = qs.filter(Exists(named)) if classes else qs.none()
     return qs.order_by("top1_confidence", "pk")

@@ -61,7 +61,7 @@ def species_search(query: str, *, limit: int = 20, user: Any | None = None) -> l
 
 
 def _likely_keys(user: Any | None) -> set[str]:
-    keys = set(_model_keys())
+    keys = set(model_keys())
     if user is not None and user.is_authenticated:
         from birdsite.sightings.models import Sighting
 
@@ -74,11 +74,12 @@ def _likely_keys(user: Any | None) -> set[str]:
     return keys
 
 
-@functools.cache
-def _model_keys() -> frozenset[str]:
+def model_keys() -> frozenset[str]:
+    """Catalog keys of the classes the served model knows (empty when no model is installed)."""
     try:
         return frozenset(model_catalog().keys())
-    except (OSError, ValueError, KeyError):
+    except (ImportError, OSError, ValueError, KeyError) as exc:
+        log.warning("model catalog unavailable: %s", exc)
         return frozenset()
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+
+from classifier.catalog import fold
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,6 @@ def zone_at(latitude: float, longitude: float) -> str | None:
         return None
 
 
-def _folded(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-
-
 NEAREST_PLACE_KM = 50  # beyond this from the nearest known town, no state or country is said
 
 
@@ -101,12 +98,12 @@ def region_at(latitude: float, longitude: float) -> Region:
     if _km(latitude, longitude, place["latitude"], place["longitude"]) > NEAREST_PLACE_KM:
         return Region("", "")  # at sea, or far from any town: a guess would be a wrong state or country
     country, state = place.get("country_code", ""), place.get("state", "")
-    wanted = _folded(state)
+    wanted = fold(state)
     tops = [s for s in (pycountry.subdivisions.get(country_code=country) or ()) if s.parent_code is None]
     # GeoNames' English names and ISO's own differ at times ("Land Berlin" / "Berlin"): equal first, then
     # one inside the other; a name neither way ("Bavaria" / "Bayern") leaves the state to eBird to ask.
     for same in (str.__eq__, lambda a, b: a in b or b in a):
-        found = [s for s in tops if wanted and same(_folded(s.name), wanted)]
+        found = [s for s in tops if wanted and same(fold(s.name), wanted)]
         if len(found) == 1:
             return Region(found[0].code.split("-", 1)[1], country)
     return Region("", country)
@@ -131,7 +128,7 @@ def _towns() -> list[tuple[str, int, Place]]:
         label = f"{city['name']}, {country.name if country else city['countrycode']}"
         towns.append(
             (
-                _folded(city["name"]),
+                fold(city["name"]),
                 int(city["population"]),
                 Place(label, city["latitude"], city["longitude"]),
             )
@@ -143,7 +140,7 @@ def _towns() -> list[tuple[str, int, Place]]:
 def place_search(query: str, limit: int = 8) -> list[Place]:
     """Towns whose name starts with ``query`` (then holds it), the most populous first: a place for a
     photo that has no GPS, picked by name."""
-    wanted = _folded(query.strip())
+    wanted = fold(query.strip())
     if len(wanted) < 2:
         return []
     starts = [p for name, _, p in _towns() if name.startswith(wanted)]

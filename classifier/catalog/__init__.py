@@ -24,6 +24,7 @@ from classifier.catalog.taxonomy import (
     search_keys,
     taxonomy,
 )
+from classifier.catalog.taxonomy import fold as fold  # re-exported: the web folds place names alike
 
 DEFAULT_PATH = Path(__file__).parent / "catalog.json"
 BANDING_CODE = 2.5  # a banding code's match: after a name's (word) prefix, before a mere substring

@@ -36,7 +36,7 @@ def test_an_ebird_code_still_finds_its_species() -> None:
 
 def test_a_species_on_my_own_list_comes_before_others_the_model_does_not_know(owner) -> None:
     unknown_to_model = [
-        s for s in catalog.species_search("antpitta", limit=40) if s.key not in catalog._model_keys()
+        s for s in catalog.species_search("antpitta", limit=40) if s.key not in catalog.model_keys()
     ]
     assert len(unknown_to_model) > 3
     last = unknown_to_model[-1]
